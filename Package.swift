@@ -1,0 +1,84 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "dnnprov",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dnnprov", targets: ["dnnprov"]),
+        .library(name: "DNNProvClient", targets: ["DNNProvClient"]),
+    ],
+    dependencies: [
+        // ConfigurationSupport is left out: we configure through the CLI, and it saves a dependency build.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        // Layer 1: the PROV-Df model. Pure values and validation, no I/O.
+        .target(name: "DNNProvModel", swiftSettings: swiftSettings),
+        // Layer 2: the store. Schema management, ingestion and queries on SQLite (GRDB).
+        .target(
+            name: "DNNProvStore",
+            dependencies: [
+                "DNNProvModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 3: the HTTP server (DfAnalyzer protocol and /api/v1).
+        .target(
+            name: "DNNProvServer",
+            dependencies: [
+                "DNNProvModel", "DNNProvStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 4: the Swift client library (non-blocking capture, spool, replay) and the HTTP query client.
+        .target(
+            name: "DNNProvClient",
+            dependencies: [
+                "DNNProvModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Layer 5: the command line.
+        .executableTarget(
+            name: "dnnprov",
+            dependencies: [
+                "DNNProvModel", "DNNProvStore", "DNNProvServer", "DNNProvClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DNNProvModelTests", dependencies: ["DNNProvModel"], swiftSettings: swiftSettings),
+        .testTarget(name: "DNNProvStoreTests", dependencies: ["DNNProvStore", "DNNProvModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DNNProvServerTests",
+            dependencies: [
+                "DNNProvServer", "DNNProvStore", "DNNProvModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,86 @@
+import AsyncHTTPClient
+import DNNProvModel
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+
+/// Reads from a running dnnprov server: queries and listings (what the CLI's `--url` uses).
+public struct ServerClient: Sendable {
+    public let baseURL: String
+    private let http: HTTPClient
+
+    /// `url` defaults to `DNNPROV_URL`, then `http://localhost:22000`.
+    public init(url: String? = nil, httpClient: HTTPClient = .shared) {
+        var base = url ?? ProcessInfo.processInfo.environment["DNNPROV_URL"] ?? "http://localhost:22000"
+        while base.hasSuffix("/") { base.removeLast() }
+        baseURL = base
+        http = httpClient
+    }
+
+    public func query(_ sql: String, dataflow: String? = nil, limit: Int? = nil, timeoutMs: Int? = nil) async throws -> QueryResult {
+        struct Body: Encodable {
+            var sql: String
+            var dataflow: String?
+            var limit: Int?
+            var timeout_ms: Int?
+        }
+        return try await send("POST", "/api/v1/query", body: Body(sql: sql, dataflow: dataflow, limit: limit, timeout_ms: timeoutMs))
+    }
+
+    public func dataflows() async throws -> [DataflowSummary] {
+        try await send("GET", "/api/v1/dataflows", body: Optional<String>.none)
+    }
+
+    public func tasks(dataflow: String, execution: String? = nil) async throws -> [TaskSummary] {
+        var path = "/api/v1/dataflows/\(Self.escape(dataflow))/tasks"
+        if let execution { path += "?execution=\(Self.escape(execution))" }
+        return try await send("GET", path, body: Optional<String>.none)
+    }
+
+    static func escape(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .urlUnreservedCharacters) ?? s
+    }
+
+    private func send<B: Encodable, R: Decodable>(_ method: String, _ path: String, body: B?) async throws -> R {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .init(rawValue: method)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
+        }
+        if let token = ProcessInfo.processInfo.environment["DNNPROV_TOKEN"], !token.isEmpty {
+            request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        }
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .seconds(300))
+        } catch {
+            throw ServerClientError.unreachable(url: baseURL, reason: "\(error)")
+        }
+        let data = Data(buffer: try await response.body.collect(upTo: 1 << 30))
+        guard (200..<300).contains(response.status.code) else {
+            let message = (try? JSONDecoder().decode(ErrorBody.self, from: data).error) ?? String(decoding: data, as: UTF8.self)
+            throw ServerClientError.refused(status: Int(response.status.code), message: message)
+        }
+        return try JSONDecoder().decode(R.self, from: data)
+    }
+}
+
+private struct ErrorBody: Decodable { var error: String }
+
+public enum ServerClientError: Error, CustomStringConvertible {
+    case unreachable(url: String, reason: String)
+    case refused(status: Int, message: String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let url, let reason): return "cannot reach the dnnprov server at \(url) (\(reason)); start it with `dnnprov serve` or pass --url / --db"
+        case .refused(let status, let message): return "\(message) (HTTP \(status))"
+        }
+    }
+}
+
+extension CharacterSet {
+    static let urlUnreservedCharacters = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+}

@@ -1,0 +1,103 @@
+import DNNProvModel
+import DNNProvStore
+import Hummingbird
+
+/// `POST /api/v1/batch`: many task events per request, stored all or nothing, answered after
+/// the commit.
+struct BatchController {
+    let store: ProvStore
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.post("/api/v1/batch") { request, context in
+            let batch = try await JSONBody.decode(BatchRequest.self, from: request, context: context)
+            let result = try await store.ingest(batch.events.map(\.event), options: .strict)
+            return try JSONBody.response(result)
+        }
+    }
+}
+
+struct BatchRequest: Decodable {
+    var events: [BatchEvent]
+}
+
+/// One event on the wire (see docs/api.md).
+struct BatchEvent: Decodable {
+    var event: TaskEvent
+
+    enum CodingKeys: String, CodingKey {
+        case key, dataflow, execution, transformation, task, status, time, dependencies, sets, files, error, output
+        case executionInfo = "execution_info"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let status = try c.decodeIfPresent(String.self, forKey: .status)
+        event = TaskEvent(
+            key: try c.decodeIfPresent(LenientString.self, forKey: .key)?.value,
+            dataflow: try c.decode(String.self, forKey: .dataflow),
+            execution: try c.decodeIfPresent(LenientString.self, forKey: .execution)?.value,
+            transformation: try c.decode(String.self, forKey: .transformation),
+            task: try c.decode(LenientString.self, forKey: .task).value,
+            status: try status.map { s throws(ProvError) in try TaskStatus.parse(s) } ?? .running,
+            time: try c.decodeIfPresent(Double.self, forKey: .time),
+            dependencies: try c.decodeIfPresent([WireTaskRef].self, forKey: .dependencies)?.map(\.ref) ?? [],
+            sets: try c.decodeIfPresent([WireSet].self, forKey: .sets)?.map(\.set) ?? [],
+            files: try c.decodeIfPresent([FileRef].self, forKey: .files) ?? [],
+            executionInfo: try c.decodeIfPresent(WireExecutionInfo.self, forKey: .executionInfo)?.info,
+            error: try c.decodeIfPresent(String.self, forKey: .error),
+            output: try c.decodeIfPresent(String.self, forKey: .output))
+    }
+}
+
+struct WireTaskRef: Decodable {
+    var ref: TaskRef
+    enum CodingKeys: String, CodingKey { case transformation, task }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        ref = TaskRef(transformation: try c.decode(String.self, forKey: .transformation),
+                      task: try c.decode(LenientString.self, forKey: .task).value)
+    }
+}
+
+struct WireSet: Decodable {
+    var set: ElementSet
+    enum CodingKeys: String, CodingKey { case tag, elements }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        set = ElementSet(tag: try c.decode(String.self, forKey: .tag),
+                         elements: try c.decodeIfPresent([[Value]].self, forKey: .elements) ?? [])
+    }
+}
+
+struct WireExecutionInfo: Decodable {
+    var info: ExecutionInfo
+    enum CodingKeys: String, CodingKey { case user, host, script, email, hardware }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        info = ExecutionInfo(
+            user: try c.decodeIfPresent(String.self, forKey: .user),
+            host: try c.decodeIfPresent(String.self, forKey: .host),
+            script: try c.decodeIfPresent(String.self, forKey: .script),
+            email: try c.decodeIfPresent(String.self, forKey: .email),
+            hardware: try c.decodeIfPresent(JSONText.self, forKey: .hardware)?.text)
+    }
+}
+
+/// A string that may arrive as a JSON number or boolean (ids, keys).
+struct LenientString: Decodable {
+    var value: String
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let s = try? c.decode(String.self) {
+            value = s
+        } else if let i = try? c.decode(Int64.self) {
+            value = String(i)
+        } else if let d = try? c.decode(Double.self) {
+            value = String(d)
+        } else if let b = try? c.decode(Bool.self) {
+            value = b ? "1" : "0"
+        } else {
+            throw DecodingError.typeMismatch(String.self, .init(codingPath: c.codingPath, debugDescription: "expected a string or a number"))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import DNNProvModel
+import Foundation
+import GRDB
+
+/// The registered dataflows, in memory: what ingestion validates against and what queries
+/// resolve names with. The writer owns a working copy; readers see the last committed one.
+struct Catalog: Sendable {
+    var dataflows: [String: DataflowEntry] = [:]
+
+    func dataflow(_ tag: String) throws(ProvError) -> DataflowEntry {
+        guard let df = dataflows[tag] else { throw .notFound("unknown dataflow '\(tag)'") }
+        return df
+    }
+
+    static func load(_ db: Database) throws -> Catalog {
+        var catalog = Catalog()
+        for row in try Row.fetchAll(db, sql: "SELECT id, tag, version FROM dataflow") {
+            let df = DataflowEntry(id: row["id"], tag: row["tag"], version: row["version"])
+            catalog.dataflows[df.tag] = df
+        }
+        var dfByID: [Int64: String] = [:]
+        for df in catalog.dataflows.values { dfByID[df.id] = df.tag }
+        var dtTag: [Int64: (df: String, tag: String)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, df_id, tag FROM data_transformation ORDER BY id") {
+            guard let df = dfByID[row["df_id"]] else { continue }
+            let t = TransformationEntry(id: row["id"], tag: row["tag"])
+            catalog.dataflows[df]!.transformations[t.tag] = t
+            catalog.dataflows[df]!.transformationOrder.append(t.tag)
+            dtTag[t.id] = (df, t.tag)
+        }
+        var dsTag: [Int64: (df: String, tag: String)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, df_id, tag, table_name FROM data_set ORDER BY id") {
+            guard let df = dfByID[row["df_id"]] else { continue }
+            let s = SetEntry(id: row["id"], tag: row["tag"], table: row["table_name"])
+            catalog.dataflows[df]!.sets[s.tag] = s
+            catalog.dataflows[df]!.setOrder.append(s.tag)
+            dsTag[s.id] = (df, s.tag)
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT ds_id, name, type FROM attribute ORDER BY ds_id, position") {
+            guard let (df, set) = dsTag[row["ds_id"]] else { continue }
+            catalog.dataflows[df]!.sets[set]!.attributes.append(
+                AttributeSpec(name: row["name"], type: AttributeType(rawValue: row["type"])))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT previous_dt_id, next_dt_id, ds_id FROM data_dependency ORDER BY id") {
+            guard let (df, set) = dsTag[row["ds_id"]] else { continue }
+            let prev: String? = (row["previous_dt_id"] as Int64?).flatMap { dtTag[$0]?.tag }
+            let next: String? = (row["next_dt_id"] as Int64?).flatMap { dtTag[$0]?.tag }
+            catalog.dataflows[df]!.addEdge(set: set, producer: prev, consumer: next)
+        }
+        // The task columns of each table, in their physical order.
+        for (dfTag, df) in catalog.dataflows {
+            for (setTag, s) in df.sets {
+                let cols = try db.columns(in: s.table).map(\.name)
+                catalog.dataflows[dfTag]!.sets[setTag]!.taskColumns = cols
+                    .filter { $0.hasSuffix("_task_id") }
+                    .map { String($0.dropLast("_task_id".count)) }
+            }
+        }
+        return catalog
+    }
+}
+
+struct DataflowEntry: Sendable {
+    var id: Int64
+    var tag: String
+    var version: Int
+    var transformations: [String: TransformationEntry] = [:]
+    var transformationOrder: [String] = []
+    var sets: [String: SetEntry] = [:]
+    var setOrder: [String] = []
+
+    init(id: Int64, tag: String, version: Int) {
+        self.id = id
+        self.tag = tag
+        self.version = version
+    }
+
+    func transformation(_ tag: String) throws(ProvError) -> TransformationEntry {
+        guard let t = transformations[tag] else {
+            throw .notFound("unknown transformation '\(tag)' in dataflow '\(self.tag)'")
+        }
+        return t
+    }
+
+    func set(_ tag: String) throws(ProvError) -> SetEntry {
+        guard let s = sets[tag] else { throw .notFound("unknown set '\(tag)' in dataflow '\(self.tag)'") }
+        return s
+    }
+
+    /// Records that `producer` outputs `set` and/or `consumer` takes it as input.
+    mutating func addEdge(set: String, producer: String?, consumer: String?) {
+        if let p = producer {
+            sets[set]?.producers.insert(p)
+            if !(transformations[p]?.outputs.contains(set) ?? true) { transformations[p]?.outputs.append(set) }
+        }
+        if let c = consumer {
+            if !(transformations[c]?.inputs.contains(set) ?? true) { transformations[c]?.inputs.append(set) }
+            if let p = producer { transformations[c]?.inputDependencies[set] = p }
+        }
+    }
+}
+
+struct TransformationEntry: Sendable {
+    var id: Int64
+    var tag: String
+    var inputs: [String] = []
+    var outputs: [String] = []
+    /// For an input set produced by another transformation: that transformation.
+    var inputDependencies: [String: String] = [:]
+
+    init(id: Int64, tag: String) {
+        self.id = id
+        self.tag = tag
+    }
+
+    func uses(_ set: String) -> Bool { inputs.contains(set) || outputs.contains(set) }
+}
+
+struct SetEntry: Sendable {
+    var id: Int64
+    var tag: String
+    /// The physical table, `<dataflow>__ds_<set>`.
+    var table: String
+    var attributes: [AttributeSpec] = []
+    /// Transformations with a `<tag>_task_id` column, in physical column order.
+    var taskColumns: [String] = []
+    var producers: Set<String> = []
+
+    init(id: Int64, tag: String, table: String) {
+        self.id = id
+        self.tag = tag
+        self.table = table
+    }
+
+    /// Column order as queries see it: id, task columns with producers first, attributes.
+    var orderedTaskColumns: [String] {
+        taskColumns.filter { producers.contains($0) } + taskColumns.filter { !producers.contains($0) }
+    }
+
+    static func physicalTable(dataflow: String, set: String) -> String { "\(dataflow)__ds_\(set)" }
+}
+
+extension String {
+    /// The string as a quoted SQL identifier.
+    var quotedIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import Logging
+
+/// Group commit: every write request becomes a job; one thread runs all jobs that are waiting in
+/// one transaction, each job inside its own savepoint, and answers each job only after the
+/// commit. So an acknowledgement means stored, a storage error reaches the request that caused
+/// it, and many concurrent requests share one fsync.
+final class GroupCommit: @unchecked Sendable {
+    typealias Work = (Database, WriterState) throws -> any Sendable
+
+    private struct Job {
+        let work: Work
+        let done: (Result<any Sendable, any Error>) -> Void
+    }
+
+    private let pool: DatabasePool
+    private let state: WriterState
+    private let publish: (Catalog) -> Void
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var pending: [Job] = []
+    private var stopped = false
+    private var thread: Thread?
+
+    /// Largest number of jobs per transaction; bounds the time one commit holds the writer.
+    let maxJobsPerCommit = 512
+
+    init(pool: DatabasePool, state: WriterState, logger: Logger, publish: @escaping (Catalog) -> Void) {
+        self.pool = pool
+        self.state = state
+        self.logger = logger
+        self.publish = publish
+        let thread = Thread { [unowned self] in self.loop() }
+        thread.name = "dnnprov-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit<T: Sendable>(_ work: @escaping (Database, WriterState) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
+            let job = Job(work: { db, state in try work(db, state) }, done: { result in
+                cont.resume(with: result.map { $0 as! T })
+            })
+            condition.lock()
+            if stopped {
+                condition.unlock()
+                cont.resume(throwing: ProvStoreError.closed)
+                return
+            }
+            pending.append(job)
+            condition.signal()
+            condition.unlock()
+        }
+    }
+
+    /// Stops the thread once the jobs already submitted are done.
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+        while thread?.isFinished == false { usleep(1000) }
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopped { condition.wait() }
+            if pending.isEmpty && stopped {
+                condition.unlock()
+                return
+            }
+            let jobs = Array(pending.prefix(maxJobsPerCommit))
+            pending.removeFirst(jobs.count)
+            condition.unlock()
+            run(jobs)
+        }
+    }
+
+    private func run(_ jobs: [Job]) {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(jobs.count)
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    for job in jobs {
+                        let saved = state.catalog
+                        do {
+                            var value: (any Sendable)?
+                            try db.inSavepoint {
+                                value = try job.work(db, state)
+                                return .commit
+                            }
+                            results.append(.success(value!))
+                        } catch {
+                            // Undo what the job left in memory; the savepoint undid the rest.
+                            state.catalog = saved
+                            state.forgetCaches()
+                            results.append(.failure(error))
+                        }
+                    }
+                    return .commit
+                }
+            }
+            publish(state.catalog)
+        } catch {
+            logger.error("commit failed: \(error)")
+            // Nothing of this group is stored: reload what is.
+            state.forgetCaches()
+            if let catalog = try? pool.read(Catalog.load) { state.catalog = catalog }
+            results = jobs.map { _ in .failure(ProvStoreError.storage("\(error)")) }
+        }
+        for (job, result) in zip(jobs, results) { job.done(result) }
+    }
+}
+
+public enum ProvStoreError: Error, CustomStringConvertible {
+    case closed
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .closed: return "the store is closed"
+        case .storage(let m): return "storage error: \(m)"
+        }
+    }
+}

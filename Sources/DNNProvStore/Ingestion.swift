@@ -1,0 +1,336 @@
+import DNNProvModel
+import GRDB
+
+/// How lenient ingestion is. The DfAnalyzer endpoints serve clients that cannot be changed.
+public struct IngestOptions: Sendable {
+    /// A row a task re-sends with exactly the values it already stored is that row, not a new one
+    /// (DfAnalyzer clients re-send elements on every message or on `end()`).
+    public var skipResentElements: Bool
+    /// A row with fewer values than the set has attributes is completed with nulls, and the answer
+    /// says so (Keras-Prov without validation data sends 5 values for 7 attributes).
+    public var padShortRows: Bool
+
+    public init(skipResentElements: Bool = false, padShortRows: Bool = false) {
+        self.skipResentElements = skipResentElements
+        self.padShortRows = padShortRows
+    }
+
+    public static let strict = IngestOptions()
+    public static let dfanalyzer = IngestOptions(skipResentElements: true, padShortRows: true)
+}
+
+/// Writes task events: executions, tasks, dependencies, rows, files. Runs inside the writer's
+/// transaction; any error it throws rolls back the whole request it belongs to.
+struct Ingestion {
+    let db: Database
+    let state: WriterState
+    let options: IngestOptions
+
+    func ingest(_ events: [TaskEvent], tagIndexes: Bool) throws -> IngestResult {
+        var result = IngestResult()
+        for (i, e) in events.enumerated() {
+            do {
+                try ingest(e, into: &result)
+            } catch let error as ProvError {
+                throw tagIndexes ? error.at(event: i) : error
+            }
+        }
+        return result
+    }
+
+    private func ingest(_ e: TaskEvent, into result: inout IngestResult) throws {
+        if let key = e.key {
+            let stmt = try state.statement(db, "INSERT OR IGNORE INTO ingest_key(key) VALUES (?)")
+            try stmt.execute(arguments: [key])
+            if db.changesCount == 0 {
+                result.duplicates += 1
+                return
+            }
+        }
+        let df = try state.catalog.dataflow(Self.dataflowTag(e.dataflow))
+        let t = try df.transformation(Self.tag(e.transformation, in: df.transformations, what: "transformation tag"))
+        let identifier = e.task.trimmingCharacters()
+        guard !identifier.isEmpty else { throw ProvError.badRequest("task id is empty") }
+        let time = e.time.map(Timestamp.format) ?? Timestamp.now()
+
+        let exec = try execution(for: e, df: df, transformation: t, identifier: identifier, time: time)
+        let task = try upsertTask(e, identifier: identifier, transformation: t, execution: exec, time: time)
+
+        for ref in e.dependencies {
+            let pt = try df.transformation(Self.tag(ref.transformation, in: df.transformations, what: "dependency transformation"))
+            let pid = ref.task.trimmingCharacters()
+            guard !pid.isEmpty else { throw ProvError.badRequest("dependency of task '\(identifier)' has an empty task id") }
+            let prev = try findOrCreateTask(identifier: pid, transformation: pt, execution: exec, time: time)
+            let dep = WriterState.Dependency(transformation: pt.tag, task: prev)
+            var deps = try dependencies(of: task)
+            if !deps.contains(dep) {
+                try state.statement(db, "INSERT OR IGNORE INTO task_dependency(task_id, previous_task_id) VALUES (?, ?)")
+                    .execute(arguments: [task, prev])
+                deps.append(dep)
+                state.taskDependencies[task] = deps
+            }
+        }
+
+        for es in e.sets {
+            let s = try df.set(Self.tag(es.tag, in: df.sets, what: "set tag"))
+            guard t.uses(s.tag) else {
+                throw ProvError.unprocessable("set '\(s.tag)' is neither an input nor an output of transformation '\(t.tag)'")
+            }
+            try insertRows(es.elements, set: s, transformation: t.tag, task: task, into: &result)
+        }
+
+        // Rows this task consumes from the tasks it depends on get its id (no copies).
+        if !t.inputDependencies.isEmpty {
+            for dep in try dependencies(of: task) {
+                for (setTag, producer) in t.inputDependencies where producer == dep.transformation {
+                    guard let s = df.sets[setTag], s.taskColumns.contains(t.tag), s.taskColumns.contains(producer) else { continue }
+                    let own = "\(t.tag)_task_id".quotedIdentifier
+                    try state.statement(db, """
+                        UPDATE \(s.table.quotedIdentifier) SET \(own) = ? \
+                        WHERE \("\(producer)_task_id".quotedIdentifier) = ? AND \(own) IS NULL
+                        """).execute(arguments: [task, dep.task])
+                }
+            }
+        }
+
+        for f in e.files {
+            try state.statement(db, "INSERT OR IGNORE INTO file(task_id, name, path) VALUES (?, ?, ?)")
+                .execute(arguments: [task, f.name, f.path])
+        }
+        for p in e.performances {
+            try state.statement(db, "INSERT OR IGNORE INTO performance(task_id, start_time, end_time) VALUES (?, ?, ?)")
+                .execute(arguments: [task, p.startTime, p.endTime])
+        }
+        result.stored += 1
+    }
+
+    // MARK: rows
+
+    private func insertRows(_ rows: [[Value]], set s: SetEntry, transformation: String, task: Int64, into result: inout IngestResult) throws {
+        let n = s.attributes.count
+        var padded = 0
+        let insert = try state.insertStatement(db, set: s, transformation: transformation)
+        var args = [DatabaseValue](repeating: .null, count: n + 1)
+        args[0] = task.databaseValue
+        for row in rows {
+            guard row.count == n || (options.padShortRows && row.count < n) else {
+                throw ProvError.unprocessable(
+                    "set '\(s.tag)' has \(n) attributes (\(s.attributes.map(\.name).joined(separator: ", "))); a row has \(row.count) values")
+            }
+            if row.count < n { padded += 1 }
+            for i in 0..<n {
+                let a = s.attributes[i]
+                let v = i < row.count ? row[i] : .null
+                do {
+                    args[i + 1] = try Self.databaseValue(v, numeric: a.type.isNumeric)
+                } catch {
+                    throw ProvError.unprocessable("set '\(s.tag)', attribute '\(a.name)' is NUMERIC: \(error.message)")
+                }
+            }
+            if options.skipResentElements {
+                let find = try state.resentStatement(db, set: s, transformation: transformation)
+                find.setUncheckedArguments(StatementArguments(args))
+                if try Int64.fetchOne(find) != nil {
+                    result.resentRows += 1
+                    continue
+                }
+            }
+            insert.setUncheckedArguments(StatementArguments(args))
+            try insert.execute()
+            result.rows += 1
+        }
+        if padded > 0 {
+            let missing = s.attributes.suffix(n - (rows.map(\.count).min() ?? n)).map(\.name)
+            result.warnings.append(
+                "set '\(s.tag)': \(padded) row(s) had fewer values than its \(n) attributes; the missing trailing values (\(missing.joined(separator: ", "))) were stored as null")
+        }
+    }
+
+    /// NUMERIC values are doubles. SQLite has no NaN (it would store NULL), so NaN is kept as
+    /// the text 'NaN'; infinities are real doubles.
+    static func databaseValue(_ v: Value, numeric: Bool) throws(ProvError) -> DatabaseValue {
+        if numeric {
+            guard let d = try v.numeric() else { return .null }
+            return d.isNaN ? "NaN".databaseValue : d.databaseValue
+        }
+        return v.text?.databaseValue ?? .null
+    }
+
+    // MARK: executions and tasks
+
+    private func execution(for e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, identifier: String, time: String) throws -> Int64 {
+        if let name = e.execution?.trimmingCharacters(), !name.isEmpty {
+            let key = WriterState.ExecutionKey(dataflow: df.id, tag: name)
+            let id: Int64
+            if let cached = state.executions[key] {
+                id = cached
+            } else if let found = try Int64.fetchOne(db, sql: "SELECT id FROM dataflow_execution WHERE df_id = ? AND tag = ?", arguments: [df.id, name]) {
+                id = found
+            } else {
+                try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)", arguments: [df.id, name, time])
+                id = db.lastInsertedRowID
+            }
+            state.executions[key] = id
+            if let info = e.executionInfo { try record(info, execution: id) }
+            return id
+        }
+        // No execution named (DfAnalyzer variant A): the dataflow's latest inferred one, unless the
+        // spec was posted again or a task that had ended starts again: then a new run has begun.
+        var current: Int64? = nil
+        if !state.newInferredExecutionPending.contains(df.id) {
+            current = try state.inferredExecution[df.id] ?? Int64.fetchOne(db, sql: """
+                SELECT id FROM dataflow_execution WHERE df_id = ? AND inferred = 1 ORDER BY id DESC LIMIT 1
+                """, arguments: [df.id])
+        }
+        if let id = current {
+            let restarted = try !e.status.isTerminal && (cachedTask(identifier: identifier, transformation: t.id, execution: id)?.ended ?? false)
+            if !restarted {
+                state.inferredExecution[df.id] = id
+                if let info = e.executionInfo { try record(info, execution: id) }
+                return id
+            }
+        }
+        var tag = "\(df.tag)-\(time)"
+        var n = 1
+        while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM dataflow_execution WHERE df_id = ? AND tag = ?)", arguments: [df.id, tag]) ?? false {
+            n += 1
+            tag = "\(df.tag)-\(time)-\(n)"
+        }
+        try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)", arguments: [df.id, tag, time])
+        let id = db.lastInsertedRowID
+        state.inferredExecution[df.id] = id
+        state.newInferredExecutionPending.remove(df.id)
+        if let info = e.executionInfo { try record(info, execution: id) }
+        return id
+    }
+
+    private func record(_ info: ExecutionInfo, execution: Int64) throws {
+        try db.execute(sql: """
+            UPDATE dataflow_execution SET user = COALESCE(?, user), host = COALESCE(?, host),
+              script = COALESCE(?, script), email = COALESCE(?, email), hardware = COALESCE(?, hardware)
+            WHERE id = ?
+            """, arguments: [info.user, info.host, info.script, info.email, info.hardware, execution])
+    }
+
+    private func cachedTask(identifier: String, transformation: Int64, execution: Int64) throws -> WriterState.TaskState? {
+        let key = WriterState.TaskKey(execution: execution, transformation: transformation, identifier: identifier)
+        if let s = state.tasks[key] { return s }
+        guard let row = try Row.fetchOne(db, sql: """
+            SELECT id, status, end_time FROM task WHERE df_exec = ? AND dt_id = ? AND identifier = ?
+            """, arguments: [execution, transformation, identifier]) else { return nil }
+        let s = WriterState.TaskState(
+            id: row["id"], status: TaskStatus(rawValue: row["status"]) ?? .running, ended: (row["end_time"] as String?) != nil)
+        state.tasks[key] = s
+        return s
+    }
+
+    private func upsertTask(_ e: TaskEvent, identifier: String, transformation t: TransformationEntry, execution: Int64, time: String) throws -> Int64 {
+        let key = WriterState.TaskKey(execution: execution, transformation: t.id, identifier: identifier)
+        let ends = e.status.isTerminal
+        guard var s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) else {
+            try db.execute(sql: """
+                INSERT INTO task(identifier, dt_id, df_exec, status, start_time, end_time, workspace, computing_resource, output_msg, error_msg)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [identifier, t.id, execution, e.status.rawValue, time, ends ? time : nil,
+                                 e.workspace, e.resource, e.output, e.error])
+            let id = db.lastInsertedRowID
+            state.tasks[key] = .init(id: id, status: e.status, ended: ends)
+            state.taskDependencies[id] = []
+            if ends { try endExecution(execution, at: time) }
+            return id
+        }
+        // An ended task stays ended: a late RUNNING (a replayed message) does not reopen it.
+        let newStatus = (s.ended && !ends) ? s.status : e.status
+        if newStatus != s.status || e.error != nil || e.output != nil || e.workspace != nil || e.resource != nil {
+            try db.execute(sql: """
+                UPDATE task SET status = ?, end_time = CASE WHEN ? THEN COALESCE(end_time, ?) ELSE end_time END,
+                  workspace = COALESCE(?, workspace), computing_resource = COALESCE(?, computing_resource),
+                  output_msg = COALESCE(?, output_msg), error_msg = COALESCE(?, error_msg)
+                WHERE id = ?
+                """, arguments: [newStatus.rawValue, ends, time, e.workspace, e.resource, e.output, e.error, s.id])
+            if ends && !s.ended { try endExecution(execution, at: time) }
+            s.status = newStatus
+            s.ended = s.ended || ends
+            state.tasks[key] = s
+        }
+        return s.id
+    }
+
+    /// A task named as a dependency before it was ever sent is created as READY.
+    private func findOrCreateTask(identifier: String, transformation t: TransformationEntry, execution: Int64, time: String) throws -> Int64 {
+        if let s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) { return s.id }
+        try db.execute(sql: "INSERT INTO task(identifier, dt_id, df_exec, status) VALUES (?, ?, ?, 'READY')",
+                       arguments: [identifier, t.id, execution])
+        let id = db.lastInsertedRowID
+        state.tasks[.init(execution: execution, transformation: t.id, identifier: identifier)] = .init(id: id, status: .ready, ended: false)
+        state.taskDependencies[id] = []
+        return id
+    }
+
+    private func endExecution(_ id: Int64, at time: String) throws {
+        try state.statement(db, "UPDATE dataflow_execution SET end_time = MAX(COALESCE(end_time, ''), ?) WHERE id = ?")
+            .execute(arguments: [time, id])
+    }
+
+    private func dependencies(of task: Int64) throws -> [WriterState.Dependency] {
+        if let d = state.taskDependencies[task] { return d }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT dt.tag, d.previous_task_id FROM task_dependency d
+            JOIN task p ON p.id = d.previous_task_id JOIN data_transformation dt ON dt.id = p.dt_id
+            WHERE d.task_id = ?
+            """, arguments: [task])
+        let deps = rows.map { WriterState.Dependency(transformation: $0[0], task: $0[1]) }
+        state.taskDependencies[task] = deps
+        return deps
+    }
+
+    // MARK: names
+
+    /// Looks a tag up as sent, then normalised (most clients already send lower case).
+    static func tag<V>(_ raw: String, in dict: [String: V], what: String) throws(ProvError) -> String {
+        if dict[raw] != nil { return raw }
+        return try Identifier.normalize(raw, what: what)
+    }
+
+    static func dataflowTag(_ raw: String) throws(ProvError) -> String {
+        try Identifier.normalizeDataflow(raw)
+    }
+}
+
+extension String {
+    func trimmingCharacters() -> String {
+        guard let f = first, let l = last, f.isWhitespace || l.isWhitespace else { return self }
+        var s = Substring(self)
+        while let c = s.first, c.isWhitespace { s.removeFirst() }
+        while let c = s.last, c.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}
+
+extension WriterState {
+    /// A prepared statement kept for the life of the writer connection.
+    func statement(_ db: Database, _ sql: String) throws -> Statement {
+        try db.cachedStatement(sql: sql)
+    }
+
+    func insertStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
+        let key = StatementKey(set: s.id, transformation: transformation, kind: 0, attributes: s.attributes.count)
+        if let st = statements[key] { return st }
+        let cols = (["\(transformation)_task_id"] + s.attributes.map(\.name)).map(\.quotedIdentifier)
+        let st = try db.makeStatement(sql: """
+            INSERT INTO \(s.table.quotedIdentifier) (\(cols.joined(separator: ", "))) \
+            VALUES (\(Array(repeating: "?", count: cols.count).joined(separator: ", ")))
+            """)
+        statements[key] = st
+        return st
+    }
+
+    func resentStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
+        let key = StatementKey(set: s.id, transformation: transformation, kind: 1, attributes: s.attributes.count)
+        if let st = statements[key] { return st }
+        let conds = (["\(transformation)_task_id"] + s.attributes.map(\.name)).map { "\($0.quotedIdentifier) IS ?" }
+        let st = try db.makeStatement(sql: "SELECT id FROM \(s.table.quotedIdentifier) WHERE \(conds.joined(separator: " AND ")) LIMIT 1")
+        statements[key] = st
+        return st
+    }
+}

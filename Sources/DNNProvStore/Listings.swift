@@ -1,0 +1,145 @@
+import DNNProvModel
+import GRDB
+
+public struct RowsFilter: Sendable {
+    public var execution: String?
+    public var task: Int64?
+    public var after: Int64?
+    public var limit: Int
+    public var offset: Int
+
+    public init(execution: String? = nil, task: Int64? = nil, after: Int64? = nil, limit: Int = 1000, offset: Int = 0) {
+        self.execution = execution
+        self.task = task
+        self.after = after
+        self.limit = limit
+        self.offset = offset
+    }
+}
+
+extension ProvStore {
+    public func dataflows() async throws -> [DataflowSummary] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT d.id, d.tag, d.version,
+                  (SELECT count(*) FROM data_transformation t WHERE t.df_id = d.id) AS transformations,
+                  (SELECT count(*) FROM dataflow_execution e WHERE e.df_id = d.id) AS executions
+                FROM dataflow d ORDER BY d.id
+                """).map {
+                DataflowSummary(id: $0["id"], tag: $0["tag"], version: $0["version"],
+                                transformations: $0["transformations"], executions: $0["executions"])
+            }
+        }
+    }
+
+    /// The dataflow's specification as it stands (all registrations merged).
+    public func specification(of dataflow: String) throws -> DataflowSpec {
+        try catalog.dataflow(Identifier.normalizeDataflow(dataflow)).specification
+    }
+
+    /// The dataflow's id and tag, by tag or by numeric id (the DfAnalyzer API uses ids).
+    public func dataflowIdentity(_ tagOrID: String) throws -> (id: Int64, tag: String) {
+        let c = catalog
+        if let id = Int64(tagOrID), let df = c.dataflows.values.first(where: { $0.id == id }) { return (df.id, df.tag) }
+        let df = try c.dataflow(Identifier.normalizeDataflow(tagOrID))
+        return (df.id, df.tag)
+    }
+
+    /// Transformations with the sets they use and produce, in registration order.
+    public func transformations(of dataflow: String) throws -> [(tag: String, inputs: [String], outputs: [String])] {
+        let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
+        return df.transformationOrder.compactMap { df.transformations[$0] }.map { ($0.tag, $0.inputs, $0.outputs) }
+    }
+
+    public func sets(of dataflow: String) throws -> [SetSummary] {
+        let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
+        return df.setOrder.compactMap { df.sets[$0] }.map { s in
+            SetSummary(id: s.id, tag: s.tag, table: "ds_\(s.tag)", attributes: s.attributes,
+                       producers: df.transformationOrder.filter { df.transformations[$0]!.outputs.contains(s.tag) },
+                       consumers: df.transformationOrder.filter { df.transformations[$0]!.inputs.contains(s.tag) })
+        }
+    }
+
+    public func executions(of dataflow: String) async throws -> [ExecutionSummary] {
+        let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT e.id, e.tag, e.start_time, e.end_time, e.user, e.host, e.script,
+                  count(t.id) AS tasks,
+                  CASE WHEN sum(t.status IN ('RUNNING', 'READY')) > 0 THEN 'RUNNING'
+                       WHEN sum(t.status IN ('FAILED', 'FINISHED_WITH_ERROR')) > 0 THEN 'FAILED'
+                       WHEN count(t.id) = 0 THEN 'RUNNING'
+                       ELSE 'FINISHED' END AS status
+                FROM dataflow_execution e LEFT JOIN task t ON t.df_exec = e.id
+                WHERE e.df_id = ? GROUP BY e.id ORDER BY e.id
+                """, arguments: [df.id]).map {
+                ExecutionSummary(id: $0["id"], tag: $0["tag"], startTime: $0["start_time"], endTime: $0["end_time"],
+                                 status: $0["status"], tasks: $0["tasks"], user: $0["user"], host: $0["host"], script: $0["script"])
+            }
+        }
+    }
+
+    public func tasks(of dataflow: String, execution: String? = nil) async throws -> [TaskSummary] {
+        let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
+        return try await read { db in
+            var sql = """
+                SELECT t.id, t.identifier, dt.tag AS transformation, e.tag AS execution, t.status,
+                  t.start_time, t.end_time, t.error_msg,
+                  (SELECT group_concat(previous_task_id) FROM task_dependency d WHERE d.task_id = t.id) AS deps
+                FROM task t JOIN data_transformation dt ON dt.id = t.dt_id
+                JOIN dataflow_execution e ON e.id = t.df_exec
+                WHERE e.df_id = ?
+                """
+            var args: [(any DatabaseValueConvertible)?] = [df.id]
+            if let execution {
+                guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM dataflow_execution WHERE df_id = ? AND tag = ?)",
+                                        arguments: [df.id, execution]) == true else {
+                    throw ProvError.notFound("unknown execution '\(execution)' in dataflow '\(df.tag)'")
+                }
+                sql += " AND e.tag = ?"
+                args.append(execution)
+            }
+            sql += " ORDER BY t.id"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
+                let deps: String? = $0["deps"]
+                return TaskSummary(id: $0["id"], identifier: $0["identifier"], transformation: $0["transformation"],
+                                   execution: $0["execution"], status: $0["status"], startTime: $0["start_time"],
+                                   endTime: $0["end_time"],
+                                   dependencies: (deps ?? "").split(separator: ",").compactMap { Int64($0) }, error: $0["error_msg"])
+            }
+        }
+    }
+
+    /// A page of a set's rows, oldest first.
+    public func rows(of dataflow: String, set: String, filter: RowsFilter) async throws -> QueryResult {
+        let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
+        let s = try df.set(Ingestion.tag(set, in: df.sets, what: "set tag"))
+        guard filter.limit > 0, filter.limit <= QueryOptions.maxLimit, filter.offset >= 0 else {
+            throw ProvError.badRequest("limit must be between 1 and \(QueryOptions.maxLimit), offset at least 0")
+        }
+        var conditions: [String] = []
+        var args: [(any DatabaseValueConvertible)?] = []
+        let taskColumns = s.orderedTaskColumns.map { "\($0)_task_id".quotedIdentifier }
+        if let task = filter.task {
+            conditions.append("? IN (\(taskColumns.joined(separator: ", ")))")
+            args.append(task)
+        }
+        if let after = filter.after {
+            conditions.append("id > ?")
+            args.append(after)
+        }
+        if let execution = filter.execution, let owner = taskColumns.first {
+            conditions.append("\(owner) IN (SELECT t.id FROM task t JOIN dataflow_execution e ON e.id = t.df_exec WHERE e.df_id = ? AND e.tag = ?)")
+            args.append(df.id)
+            args.append(execution)
+        }
+        let sql = "SELECT * FROM (\(QueryPlan.select(s)))"
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY id LIMIT \(filter.limit) OFFSET \(filter.offset)"
+        let arguments = StatementArguments(args)
+        return try await read { db in
+            let plan = QueryPlan(rawSQL: sql, arguments: arguments)
+            return try plan.run(db, limit: filter.limit)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// Times are stored as UTC text, `YYYY-MM-DD HH:MM:SS.mmm`: sortable, readable, and understood by
+/// SQLite's date functions and PostgreSQL alike.
+enum Timestamp {
+    static func now() -> String { format(Date().timeIntervalSince1970) }
+
+    static func format(_ epoch: Double) -> String {
+        let ms = Int64((epoch * 1000).rounded())
+        let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let milli = Int(ms - secs * 1000)
+        let days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400
+        let sod = Int(secs - days * 86400)
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = Int(doy - (153 * mp + 2) / 5 + 1)
+        let m = Int(mp < 10 ? mp + 3 : mp - 9)
+        let y = Int(yoe + era * 400) + (m <= 2 ? 1 : 0)
+        func p2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let ms3 = milli < 10 ? "00\(milli)" : (milli < 100 ? "0\(milli)" : "\(milli)")
+        return "\(y)-\(p2(m))-\(p2(d)) \(p2(sod / 3600)):\(p2(sod % 3600 / 60)):\(p2(sod % 60)).\(ms3)"
+    }
+}

@@ -1,0 +1,39 @@
+import DNNProvModel
+import GRDB
+
+/// What the single writer keeps between jobs: the working catalog and lookup caches.
+/// Only the group-commit thread touches it. A failed job restores the catalog it started with
+/// and drops the caches, so nothing a rolled-back job did is remembered.
+final class WriterState: @unchecked Sendable {
+    var catalog: Catalog
+    /// (dataflow id, execution tag) -> execution id
+    var executions: [ExecutionKey: Int64] = [:]
+    /// Per dataflow: the execution inferred for clients that name none (DfAnalyzer variant A).
+    var inferredExecution: [Int64: Int64] = [:]
+    /// Dataflows whose next anonymous task opens a new inferred execution (spec re-posted).
+    var newInferredExecutionPending: Set<Int64> = []
+    var tasks: [TaskKey: TaskState] = [:]
+    /// task id -> (producer transformation, producer task id) it consumes from.
+    var taskDependencies: [Int64: [Dependency]] = [:]
+
+    /// Prepared statements for dataset tables, by set, transformation and attribute count.
+    var statements: [StatementKey: Statement] = [:]
+
+    struct StatementKey: Hashable { var set: Int64; var transformation: String; var kind: Int; var attributes: Int }
+    struct ExecutionKey: Hashable { var dataflow: Int64; var tag: String }
+    struct TaskKey: Hashable { var execution: Int64; var transformation: Int64; var identifier: String }
+    struct TaskState { var id: Int64; var status: TaskStatus; var ended: Bool }
+    struct Dependency: Hashable { var transformation: String; var task: Int64 }
+
+    init(catalog: Catalog) {
+        self.catalog = catalog
+    }
+
+    func forgetCaches() {
+        executions.removeAll()
+        inferredExecution.removeAll()
+        tasks.removeAll()
+        taskDependencies.removeAll()
+        statements.removeAll()
+    }
+}

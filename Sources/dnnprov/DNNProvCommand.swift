@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct DNNProvCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dnnprov",
+        abstract: "Provenance of deep-learning training: capture, store as W3C PROV, query with SQL.",
+        subcommands: [ServeCommand.self, QueryCommand.self, DataflowsCommand.self, TasksCommand.self])
+}

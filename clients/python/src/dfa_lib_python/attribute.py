@@ -1,0 +1,3 @@
+from dnnprov.model import Attribute
+
+__all__ = ["Attribute"]

@@ -1,0 +1,3 @@
+from dnnprov.model import AttributeType
+
+__all__ = ["AttributeType"]

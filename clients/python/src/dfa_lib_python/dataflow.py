@@ -1,0 +1,3 @@
+from dnnprov.model import Dataflow
+
+__all__ = ["Dataflow"]

@@ -1,0 +1,3 @@
+from dnnprov.model import DataSet
+
+__all__ = ["DataSet"]

@@ -1,0 +1,3 @@
+from dnnprov.model import Dependency
+
+__all__ = ["Dependency"]

@@ -1,0 +1,3 @@
+from dnnprov.model import Element
+
+__all__ = ["Element"]

@@ -1,0 +1,3 @@
+from dnnprov.model import File
+
+__all__ = ["File"]

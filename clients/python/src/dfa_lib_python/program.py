@@ -1,0 +1,3 @@
+from dnnprov.model import Program
+
+__all__ = ["Program"]

@@ -1,0 +1,3 @@
+from dnnprov.model import Set
+
+__all__ = ["Set"]

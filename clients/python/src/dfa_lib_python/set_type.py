@@ -1,0 +1,3 @@
+from dnnprov.model import SetType
+
+__all__ = ["SetType"]

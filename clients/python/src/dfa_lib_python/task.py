@@ -1,0 +1,3 @@
+from dnnprov.model import Task
+
+__all__ = ["Task"]

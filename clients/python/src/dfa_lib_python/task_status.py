@@ -1,0 +1,3 @@
+from dnnprov.model import TaskStatus
+
+__all__ = ["TaskStatus"]

@@ -1,0 +1,3 @@
+from dnnprov.model import Transformation
+
+__all__ = ["Transformation"]

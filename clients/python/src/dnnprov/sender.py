@@ -1,0 +1,322 @@
+"""The background sender: one ordered queue, batches, retries, the spool.
+
+The logical queue is the spool file (oldest) followed by the in-memory deque (newest); only
+the sender thread moves items from one to the other, so order is kept: dataflow registrations
+always reach the server before the events that need them, and replayed data before newer data.
+"""
+import collections
+import logging
+import threading
+import time
+
+from . import spool as spool_mod
+
+log = logging.getLogger("dnnprov")
+
+EVENT = 0
+DATAFLOW = 1
+MARKER = 2
+
+# Outcomes of one delivery.
+DONE = True     # acknowledged, or refused for good (logged)
+RETRY = False   # server down, 5xx, 429: keep it and try later
+
+MAX_BACKOFF = 2.0
+
+
+class Sender:
+    def __init__(self, transport, spool, batch_size=500, interval=0.2, max_queue=50000):
+        self.transport = transport
+        self.spool = spool
+        self.batch_size = batch_size
+        self.interval = interval
+        self.max_queue = max_queue
+        self.queue = collections.deque()
+        self.wake = threading.Event()
+        self._backoff = 0.0
+        self._retry_at = 0.0
+        self._stop = False
+        self._stored_attrs = {}  # dataflow -> {set tag: [attribute names]} as the server has them
+        self._inflight = None    # (kind, payload) being delivered, for the exit path
+        self._io_lock = threading.Lock()  # spool writes: sender thread, or exit path once it gave up
+        self.stats = collections.Counter()
+        self.thread = threading.Thread(target=self._run, name="dnnprov-sender", daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    @property
+    def failing(self):
+        return self._backoff > 0
+
+    # -- producer side -------------------------------------------------------------------
+
+    def put(self, kind, payload):
+        self.queue.append((kind, payload))
+        if len(self.queue) >= self.batch_size and not self.wake.is_set():
+            self.wake.set()
+
+    def marker(self):
+        """An event set once everything enqueued before it is acknowledged or spooled."""
+        ev = threading.Event()
+        self.queue.append((MARKER, ev))
+        self.wake.set()
+        return ev
+
+    # -- sender thread -------------------------------------------------------------------
+
+    def _run(self):
+        try:
+            with self._io_lock:
+                self.spool.adopt_orphans()
+        except Exception:
+            log.warning("dnnprov: could not adopt earlier spool files", exc_info=True)
+        while not self._stop:
+            try:
+                self._step()
+            except Exception:
+                # Never let the thread die: a bug here must not lose what is queued.
+                log.warning("dnnprov: sender error", exc_info=True)
+                self._failed()
+
+    def _step(self):
+        if self.failing or len(self.queue) > self.max_queue:
+            self._spill_all()
+        if self.failing:
+            delay = self._retry_at - time.monotonic()
+            if delay > 0:
+                self.wake.wait(delay)
+                self.wake.clear()
+                return
+        if self.spool.pending():
+            rec = self.spool.peek()
+            if rec is None:
+                return
+            kind, payload, end = rec
+            self._inflight = (kind, payload)
+            outcome = self._deliver(DATAFLOW if kind == "dataflow" else EVENT, payload)
+            self._inflight = None
+            if outcome is DONE:
+                with self._io_lock:
+                    self.spool.advance(end)
+                self._succeeded()
+            else:
+                self._failed()
+            return
+        if not self.queue:
+            self.wake.wait(self.interval)
+            self.wake.clear()
+            return
+        kind, payload, markers = self._take()
+        if payload is not None:
+            self._inflight = (kind, payload)
+            outcome = self._deliver(kind, payload)
+            if outcome is RETRY:
+                with self._io_lock:
+                    self.spool.append("dataflow" if kind == DATAFLOW else "batch", payload)
+                self.stats["spooled"] += 1
+                self._failed()
+            else:
+                self._succeeded()
+            self._inflight = None
+        for m in markers:
+            m.set()
+
+    def _take(self):
+        """The next unit to deliver: one dataflow registration, or a batch of consecutive
+        events; plus the flush markers passed on the way."""
+        q = self.queue
+        markers = []
+        events = []
+        while q:
+            kind, payload = q[0]
+            if kind == MARKER:
+                q.popleft()
+                markers.append(payload)
+            elif kind == DATAFLOW:
+                if events:
+                    break
+                q.popleft()
+                return DATAFLOW, payload, markers
+            else:
+                q.popleft()
+                events.append(payload)
+                if len(events) >= self.batch_size:
+                    break
+        return EVENT, (events or None), markers
+
+    def _spill_all(self):
+        """Moves the whole in-memory queue to the spool (server down, or queue too long)."""
+        lines, markers = [], []
+        events = []
+        q = self.queue
+        while q:
+            kind, payload = q.popleft()
+            if kind == MARKER:
+                markers.append(payload)
+                continue
+            if kind == DATAFLOW:
+                if events:
+                    lines.append(spool_mod.encode_record("batch", events))
+                    events = []
+                lines.append(spool_mod.encode_record("dataflow", payload))
+            else:
+                events.append(payload)
+                if len(events) >= self.batch_size:
+                    lines.append(spool_mod.encode_record("batch", events))
+                    events = []
+        if events:
+            lines.append(spool_mod.encode_record("batch", events))
+        if lines:
+            with self._io_lock:
+                self.spool.append_lines(lines)
+            self.stats["spooled"] += len(lines)
+        for m in markers:
+            m.set()
+
+    def _succeeded(self):
+        self._backoff = 0.0
+
+    def _failed(self):
+        self._backoff = min(MAX_BACKOFF, self._backoff * 2 if self._backoff else 0.1)
+        self._retry_at = time.monotonic() + self._backoff
+
+    # -- delivery ------------------------------------------------------------------------
+
+    def _request(self, method, path, body):
+        try:
+            return self.transport.request(method, path, body)
+        except Exception as e:  # connection refused, reset, timeout, DNS...
+            if not self.failing:
+                log.warning("dnnprov: server %s unreachable (%s); spooling and retrying",
+                            self.transport.url, e)
+            return None, None
+
+    def _deliver(self, kind, payload):
+        if kind == DATAFLOW:
+            return self._deliver_dataflow(payload)
+        return self._deliver_batch(list(payload))
+
+    def _deliver_dataflow(self, spec):
+        status, body = self._request("POST", "/api/v1/dataflows", spool_mod.dumps(spec))
+        if status is None or status >= 500 or status == 429:
+            return RETRY
+        if status >= 400:
+            log.warning("dnnprov: dataflow %r refused (%s): %s", spec.get("tag"), status, body)
+            return DONE
+        self.stats["dataflows"] += 1
+        self._stored_attrs.pop(str(spec.get("tag", "")).lower(), None)
+        return DONE
+
+    def _deliver_batch(self, events):
+        while events:
+            cache = {}
+            body = spool_mod.dumps({"events": [self._wire(e, cache) for e in events]})
+            status, answer = self._request("POST", "/api/v1/batch", body)
+            if status is None or status >= 500 or status == 429:
+                return RETRY
+            if status < 300:
+                self.stats["events"] += len(events)
+                if isinstance(answer, dict):
+                    self.stats["duplicates"] += int(answer.get("duplicates") or 0)
+                return DONE
+            if status == 413 and len(events) > 1:
+                half = len(events) // 2
+                for part in (events[:half], events[half:]):
+                    if self._deliver_batch(part) is RETRY:
+                        return RETRY  # resending the part already stored is harmless (keys)
+                return DONE
+            bad = answer.get("event") if isinstance(answer, dict) else None
+            if isinstance(bad, int) and 0 <= bad < len(events):
+                log.warning("dnnprov: event dropped by the server (%s %s): %s", status,
+                            answer.get("error"), _describe(events[bad]))
+                self.stats["dropped"] += 1
+                del events[bad]
+                continue
+            log.warning("dnnprov: batch of %d events refused (%s): %s", len(events), status, answer)
+            self.stats["dropped"] += len(events)
+            return DONE
+        return DONE
+
+    def _wire(self, ev, cache):
+        """The event as sent: rows that carry their attribute names (`_names`, client side
+        only) are put in the attribute order the server has, which can differ from ours when
+        a dataflow was extended by several runs."""
+        sets = ev.get("sets")
+        if not sets or not any("_names" in s for s in sets):
+            return ev
+        df = str(ev.get("dataflow", "")).lower()
+        if df not in cache:
+            cache[df] = self._stored_sets(df)
+        stored = cache[df]
+        out = []
+        for s in sets:
+            names = s.get("_names")
+            if names is None:
+                out.append(s)
+                continue
+            target = stored.get(str(s.get("tag", "")).lower()) if stored else None
+            names = [str(n).lower() for n in names]
+            if target is None or target == names:
+                out.append({"tag": s["tag"], "elements": s["elements"]})
+                continue
+            pos = {n: i for i, n in enumerate(names)}
+            rows = [[row[pos[a]] if a in pos and pos[a] < len(row) else None for a in target]
+                    for row in s["elements"]]
+            out.append({"tag": s["tag"], "elements": rows})
+        ev = dict(ev)
+        ev["sets"] = out
+        return ev
+
+    def _stored_sets(self, dataflow):
+        key = str(dataflow).lower()
+        if key in self._stored_attrs:
+            return self._stored_attrs[key]
+        status, body = self._request("GET", f"/api/v1/dataflows/{key}/sets", None)
+        if status == 200 and isinstance(body, list):
+            sets = {}
+            for s in body:
+                try:
+                    sets[str(s["tag"]).lower()] = [str(a["name"]).lower() for a in s["attributes"]]
+                except (KeyError, TypeError):
+                    pass
+            self._stored_attrs[key] = sets
+            return sets
+        return None
+
+    # -- shutdown ------------------------------------------------------------------------
+
+    def emergency_spool(self):
+        """At exit, when the sender could not finish in time: write what is in flight and
+        what is queued to the spool from this thread (a later process replays it; anything
+        also delivered meanwhile is skipped by its key)."""
+        with self._io_lock:
+            lines = []
+            inflight = self._inflight
+            if inflight is not None:
+                kind, payload = inflight
+                lines.append(spool_mod.encode_record(
+                    "dataflow" if kind in (DATAFLOW, "dataflow") else "batch", payload))
+            events = []
+            for kind, payload in list(self.queue):
+                if kind == EVENT:
+                    events.append(payload)
+                elif kind == DATAFLOW:
+                    if events:
+                        lines.append(spool_mod.encode_record("batch", events))
+                        events = []
+                    lines.append(spool_mod.encode_record("dataflow", payload))
+            if events:
+                lines.append(spool_mod.encode_record("batch", events))
+            self.queue.clear()
+            self.spool.append_lines(lines)
+            return len(lines)
+
+    def stop(self):
+        self._stop = True
+        self.wake.set()
+
+
+def _describe(ev):
+    return (f"{ev.get('dataflow')}/{ev.get('transformation')} task {ev.get('task')} "
+            f"({ev.get('status')}, key {ev.get('key')})")
