@@ -6,6 +6,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+// Tests read HTTP statuses and the like through many modules; member import visibility would
+// only add imports there.
+let testSwiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .swiftLanguageMode(.v5)]
+
 let package = Package(
     name: "dnnprov",
     platforms: [.macOS(.v14)],
@@ -43,6 +47,7 @@ let package = Package(
                 "DNNProvModel", "DNNProvStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -70,15 +75,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DNNProvModelTests", dependencies: ["DNNProvModel"], swiftSettings: swiftSettings),
-        .testTarget(name: "DNNProvStoreTests", dependencies: ["DNNProvStore", "DNNProvModel"], swiftSettings: swiftSettings),
+        // The ingestion and query benchmarks (benchmarks/README.md); run with `swift run -c release dnnprov-bench`.
+        .executableTarget(
+            name: "dnnprov-bench",
+            dependencies: [
+                "DNNProvModel", "DNNProvStore", "DNNProvServer", "DNNProvClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "benchmarks/DNNProvBench",
+            swiftSettings: swiftSettings
+        ),
+        // A small program instrumented with the Swift client.
+        .executableTarget(
+            name: "swift-client-example",
+            dependencies: ["DNNProvClient"],
+            path: "examples/SwiftClientExample",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DNNProvModelTests", dependencies: ["DNNProvModel"], swiftSettings: testSwiftSettings),
+        .testTarget(name: "DNNProvStoreTests", dependencies: ["DNNProvStore", "DNNProvModel"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "DNNProvServerTests",
             dependencies: [
-                "DNNProvServer", "DNNProvStore", "DNNProvModel",
+                "DNNProvServer", "DNNProvStore", "DNNProvModel", "DNNProvClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: testSwiftSettings
+        ),
+        .testTarget(
+            name: "DNNProvClientTests",
+            dependencies: [
+                "DNNProvClient", "DNNProvServer", "DNNProvStore", "DNNProvModel",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: testSwiftSettings
         ),
     ]
 )

@@ -3,6 +3,7 @@ import DNNProvStore
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// Turns every error into a JSON answer `{"error": "...", "event": n}` with a 4xx status for
 /// bad input, so clients always learn what was wrong and the server never answers with a
@@ -15,10 +16,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.json(status: Self.status(e.kind), message: e.message, event: e.eventIndex)
         } catch let e as DecodingError {
             return Self.json(status: .badRequest, message: JSONBody.describe(e), event: JSONBody.eventIndex(e))
+        } catch is NIOTooManyBytesError {
+            return Self.tooLarge()
         } catch let e as HTTPError {
-            if e.status == .contentTooLarge {
-                return Self.json(status: e.status, message: "the request body is larger than \(AppRequestContext.maxBodySize / 1024 / 1024) MiB; send smaller batches")
-            }
+            if e.status == .contentTooLarge { return Self.tooLarge() }
             return Self.json(status: e.status, message: e.body ?? e.status.reasonPhrase)
         } catch let e as any HTTPResponseError {
             return Self.json(status: e.status, message: "\(e)")
@@ -26,6 +27,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed: \(error)")
             return Self.json(status: .internalServerError, message: "\(error)")
         }
+    }
+
+    static func tooLarge() -> Response {
+        json(status: .contentTooLarge, message: "the request body is larger than \(AppRequestContext.maxBodySize / 1024 / 1024) MiB; send smaller batches")
     }
 
     static func status(_ kind: ProvError.Kind) -> HTTPResponse.Status {
