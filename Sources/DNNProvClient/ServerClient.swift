@@ -11,7 +11,7 @@ public struct ServerClient: Sendable {
     private let http: HTTPClient
 
     /// `url` defaults to `DNNPROV_URL`, then `http://localhost:22000`.
-    public init(url: String? = nil, httpClient: HTTPClient = .shared) {
+    public init(url: String? = nil, httpClient: HTTPClient = ServerClient.defaultHTTPClient) {
         var base = url ?? ProcessInfo.processInfo.environment["DNNPROV_URL"] ?? "http://localhost:22000"
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
@@ -37,6 +37,15 @@ public struct ServerClient: Sendable {
         if let execution { path += "?execution=\(Self.escape(execution))" }
         return try await send("GET", path, body: Optional<String>.none)
     }
+
+    /// A client that gives up on a refused connection at once instead of retrying until the
+    /// request's deadline: "server not running" must be a quick, clear error.
+    public static let defaultHTTPClient: HTTPClient = {
+        var config = HTTPClient.Configuration()
+        config.timeout = .init(connect: .seconds(5))
+        config.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+    }()
 
     static func escape(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: .urlUnreservedCharacters) ?? s
