@@ -162,7 +162,7 @@ final class BatchAPITests: XCTestCase {
 
             // Between executions the user adds a Filters activity and a validation metric.
             let extended: [String: Any] = ["tag": "MNIST", "transformations": [
-                ["tag": "Filters", "sets": [["tag": "oFilters", "type": "OUTPUT", "attributes": AlexNet.attrs([("FILTER", "TEXT")])]]],
+                ["tag": "Filters", "sets": [["tag": "oFilters", "type": "OUTPUT", "attributes": AlexNet.attrs([("FILTER_NAME", "TEXT")])]]],
                 ["tag": "TrainingModel", "sets": [
                     ["tag": "oFilters", "type": "INPUT", "dependency": "Filters"],
                     ["tag": "oTrainingModel", "type": "OUTPUT", "attributes": AlexNet.attrs([
@@ -187,9 +187,9 @@ final class BatchAPITests: XCTestCase {
             XCTAssertEqual(rows.doubles("loss"), [0.7, 0.6, 0.4])
             XCTAssertEqual(rows.doubles("val_accuracy"), [nil, nil, 0.8])
             let q8 = try await api.query("""
-                select o.epoch, f.filter from ds_otrainingmodel o join ds_ofilters f on f.trainingmodel_task_id = o.trainingmodel_task_id
+                select o.epoch, f.filter_name from ds_otrainingmodel o join ds_ofilters f on f.trainingmodel_task_id = o.trainingmodel_task_id
                 """, dataflow: "mnist")
-            XCTAssertEqual(q8.strings("filter"), ["grayscale"])
+            XCTAssertEqual(q8.strings("filter_name"), ["grayscale"])
             let versions = try await api.query("select version from dataflow_version order by version", dataflow: nil)
             XCTAssertEqual(versions.ints("version"), [1, 2])
             // An old-style 2-value row no longer fits: the error names the new attribute count.

@@ -41,7 +41,7 @@ enum AlexNet {
         "tag": "alexnet",
         "transformations": [
             ["tag": "Filters", "sets": [
-                ["tag": "oFilters", "type": "OUTPUT", "attributes": attrs([("FILTER", "TEXT")])],
+                ["tag": "oFilters", "type": "OUTPUT", "attributes": attrs([("FILTER_NAME", "TEXT")])],
             ]],
             ["tag": "TrainingModel", "sets": [
                 ["tag": "oFilters", "type": "INPUT", "dependency": "Filters"],
