@@ -47,11 +47,11 @@ struct Ingestion {
                 return
             }
         }
-        let df = try state.catalog.dataflow(Self.dataflowTag(e.dataflow))
+        let df = try state.catalog.dataflows[e.dataflow] ?? state.catalog.dataflow(Identifier.normalizeDataflow(e.dataflow))
         let t = try df.transformation(Self.tag(e.transformation, in: df.transformations, what: "transformation tag"))
         let identifier = e.task.trimmingCharacters()
         guard !identifier.isEmpty else { throw ProvError.badRequest("task id is empty") }
-        let time = e.time.map(Timestamp.format) ?? Timestamp.now()
+        let time = EventTime(e.time)
 
         let exec = try execution(for: e, df: df, transformation: t, identifier: identifier, time: time)
         let task = try upsertTask(e, identifier: identifier, transformation: t, execution: exec, time: time)
@@ -158,7 +158,7 @@ struct Ingestion {
 
     // MARK: executions and tasks
 
-    private func execution(for e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, identifier: String, time: String) throws -> Int64 {
+    private func execution(for e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, identifier: String, time: EventTime) throws -> Int64 {
         if let name = e.execution?.trimmingCharacters(), !name.isEmpty {
             let key = WriterState.ExecutionKey(dataflow: df.id, tag: name)
             let id: Int64
@@ -167,7 +167,7 @@ struct Ingestion {
             } else if let found = try Int64.fetchOne(db, sql: "SELECT id FROM dataflow_execution WHERE df_id = ? AND tag = ?", arguments: [df.id, name]) {
                 id = found
             } else {
-                try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)", arguments: [df.id, name, time])
+                try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)", arguments: [df.id, name, time.text])
                 id = db.lastInsertedRowID
             }
             state.executions[key] = id
@@ -190,13 +190,13 @@ struct Ingestion {
                 return id
             }
         }
-        var tag = "\(df.tag)-\(time)"
+        var tag = "\(df.tag)-\(time.text)"
         var n = 1
         while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM dataflow_execution WHERE df_id = ? AND tag = ?)", arguments: [df.id, tag]) ?? false {
             n += 1
-            tag = "\(df.tag)-\(time)-\(n)"
+            tag = "\(df.tag)-\(time.text)-\(n)"
         }
-        try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)", arguments: [df.id, tag, time])
+        try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)", arguments: [df.id, tag, time.text])
         let id = db.lastInsertedRowID
         state.inferredExecution[df.id] = id
         state.newInferredExecutionPending.remove(df.id)
@@ -224,19 +224,19 @@ struct Ingestion {
         return s
     }
 
-    private func upsertTask(_ e: TaskEvent, identifier: String, transformation t: TransformationEntry, execution: Int64, time: String) throws -> Int64 {
+    private func upsertTask(_ e: TaskEvent, identifier: String, transformation t: TransformationEntry, execution: Int64, time: EventTime) throws -> Int64 {
         let key = WriterState.TaskKey(execution: execution, transformation: t.id, identifier: identifier)
         let ends = e.status.isTerminal
         guard var s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) else {
             try db.execute(sql: """
                 INSERT INTO task(identifier, dt_id, df_exec, status, start_time, end_time, workspace, computing_resource, output_msg, error_msg)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [identifier, t.id, execution, e.status.rawValue, time, ends ? time : nil,
+                """, arguments: [identifier, t.id, execution, e.status.rawValue, time.text, ends ? time.text : nil,
                                  e.workspace, e.resource, e.output, e.error])
             let id = db.lastInsertedRowID
             state.tasks[key] = .init(id: id, status: e.status, ended: ends)
             state.taskDependencies[id] = []
-            if ends { try endExecution(execution, at: time) }
+            if ends { try endExecution(execution, at: time.text) }
             return id
         }
         // An ended task stays ended: a late RUNNING (a replayed message) does not reopen it.
@@ -247,8 +247,8 @@ struct Ingestion {
                   workspace = COALESCE(?, workspace), computing_resource = COALESCE(?, computing_resource),
                   output_msg = COALESCE(?, output_msg), error_msg = COALESCE(?, error_msg)
                 WHERE id = ?
-                """, arguments: [newStatus.rawValue, ends, time, e.workspace, e.resource, e.output, e.error, s.id])
-            if ends && !s.ended { try endExecution(execution, at: time) }
+                """, arguments: [newStatus.rawValue, ends, time.text, e.workspace, e.resource, e.output, e.error, s.id])
+            if ends && !s.ended { try endExecution(execution, at: time.text) }
             s.status = newStatus
             s.ended = s.ended || ends
             state.tasks[key] = s
@@ -257,7 +257,7 @@ struct Ingestion {
     }
 
     /// A task named as a dependency before it was ever sent is created as READY.
-    private func findOrCreateTask(identifier: String, transformation t: TransformationEntry, execution: Int64, time: String) throws -> Int64 {
+    private func findOrCreateTask(identifier: String, transformation t: TransformationEntry, execution: Int64, time: EventTime) throws -> Int64 {
         if let s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) { return s.id }
         try db.execute(sql: "INSERT INTO task(identifier, dt_id, df_exec, status) VALUES (?, ?, ?, 'READY')",
                        arguments: [identifier, t.id, execution])
@@ -292,9 +292,6 @@ struct Ingestion {
         return try Identifier.normalize(raw, what: what)
     }
 
-    static func dataflowTag(_ raw: String) throws(ProvError) -> String {
-        try Identifier.normalizeDataflow(raw)
-    }
 }
 
 extension String {
@@ -332,5 +329,21 @@ extension WriterState {
         let st = try db.makeStatement(sql: "SELECT id FROM \(s.table.quotedIdentifier) WHERE \(conds.joined(separator: " AND ")) LIMIT 1")
         statements[key] = st
         return st
+    }
+}
+
+/// An event's time as stored text, formatted only when a task or an execution starts or ends
+/// (not for every row on the hot path).
+final class EventTime {
+    private let epoch: Double?
+    private var formatted: String?
+
+    init(_ epoch: Double?) { self.epoch = epoch }
+
+    var text: String {
+        if let formatted { return formatted }
+        let t = epoch.map(Timestamp.format) ?? Timestamp.now()
+        formatted = t
+        return t
     }
 }
