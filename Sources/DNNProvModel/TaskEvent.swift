@@ -52,12 +52,16 @@ public struct TaskEvent: Sendable, Equatable {
     }
 }
 
-/// Rows of values for one set, in attribute order.
+/// Rows of values for one set.
 public struct ElementSet: Sendable, Equatable {
     public var tag: String
+    /// The attributes the rows' values are for, in order; nil means all of the set's attributes
+    /// in their registered order. Attributes left out are stored as null.
+    public var attributes: [String]?
     public var elements: [[Value]]
-    public init(tag: String, elements: [[Value]]) {
+    public init(tag: String, attributes: [String]? = nil, elements: [[Value]]) {
         self.tag = tag
+        self.attributes = attributes
         self.elements = elements
     }
 }

@@ -76,7 +76,8 @@ struct Ingestion {
             guard t.uses(s.tag) else {
                 throw ProvError.unprocessable("set '\(s.tag)' is neither an input nor an output of transformation '\(t.tag)'")
             }
-            try insertRows(es.elements, set: s, transformation: t.tag, task: task, into: &result)
+            let positions = try es.attributes.map { try Self.positions(of: $0, in: s) }
+            try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, into: &result)
         }
 
         // Rows this task consumes from the tasks it depends on get its id (no copies).
@@ -106,21 +107,43 @@ struct Ingestion {
 
     // MARK: rows
 
-    private func insertRows(_ rows: [[Value]], set s: SetEntry, transformation: String, task: Int64, into result: inout IngestResult) throws {
+    /// Where each named attribute stands in the set's column order.
+    static func positions(of names: [String], in s: SetEntry) throws -> [Int] {
+        var seen = Set<Int>()
+        return try names.map { raw in
+            let name = raw.lowercased()
+            guard let i = s.attributes.firstIndex(where: { $0.name == name }) else {
+                throw ProvError.unprocessable("set '\(s.tag)' has no attribute '\(raw)' (it has \(s.attributes.map(\.name).joined(separator: ", ")))")
+            }
+            guard seen.insert(i).inserted else { throw ProvError.unprocessable("attribute '\(raw)' is named twice for set '\(s.tag)'") }
+            return i
+        }
+    }
+
+    /// `positions`: for rows that name their attributes, the column of each value.
+    private func insertRows(_ rows: [[Value]], positions: [Int]?, set s: SetEntry, transformation: String, task: Int64, into result: inout IngestResult) throws {
         let n = s.attributes.count
+        let expected = positions?.count ?? n
+        // For each column, the index of its value in a row (nil: not sent, stored as null).
+        var source: [Int?] = Array(0..<n)
+        if let positions {
+            source = Array(repeating: nil, count: n)
+            for (k, i) in positions.enumerated() { source[i] = k }
+        }
         var padded = 0
         let insert = try state.insertStatement(db, set: s, transformation: transformation)
         var args = [DatabaseValue](repeating: .null, count: n + 1)
         args[0] = task.databaseValue
         for row in rows {
-            guard row.count == n || (options.padShortRows && row.count < n) else {
+            guard row.count == expected || (options.padShortRows && row.count < expected) else {
+                let names = positions.map { $0.map { s.attributes[$0].name } } ?? s.attributes.map(\.name)
                 throw ProvError.unprocessable(
-                    "set '\(s.tag)' has \(n) attributes (\(s.attributes.map(\.name).joined(separator: ", "))); a row has \(row.count) values")
+                    "set '\(s.tag)' has \(expected) attributes (\(names.joined(separator: ", "))); a row has \(row.count) values")
             }
-            if row.count < n { padded += 1 }
+            if row.count < expected { padded += 1 }
             for i in 0..<n {
                 let a = s.attributes[i]
-                let v = i < row.count ? row[i] : .null
+                let v = source[i].map { $0 < row.count ? row[$0] : .null } ?? .null
                 do {
                     args[i + 1] = try Self.databaseValue(v, numeric: a.type.isNumeric)
                 } catch {
@@ -140,9 +163,10 @@ struct Ingestion {
             result.rows += 1
         }
         if padded > 0 {
-            let missing = s.attributes.suffix(n - (rows.map(\.count).min() ?? n)).map(\.name)
+            let sent = positions.map { $0.map { s.attributes[$0].name } } ?? s.attributes.map(\.name)
+            let missing = sent.suffix(expected - (rows.map(\.count).min() ?? expected))
             result.warnings.append(
-                "set '\(s.tag)': \(padded) row(s) had fewer values than its \(n) attributes; the missing trailing values (\(missing.joined(separator: ", "))) were stored as null")
+                "set '\(s.tag)': \(padded) row(s) had fewer values than their \(expected) attributes; the missing trailing values (\(missing.joined(separator: ", "))) were stored as null")
         }
     }
 

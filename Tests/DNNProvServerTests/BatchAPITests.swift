@@ -92,6 +92,27 @@ final class BatchAPITests: XCTestCase {
         return out
     }
 
+    /// Rows may name their attributes: an older client, or one that knows only some of them,
+    /// cannot shift values into the wrong columns.
+    func testRowsNamingTheirAttributes() async throws {
+        let db = try TempDatabase()
+        try await withLiveServer(database: db.path) { api in
+            try await api.post("/api/v1/dataflows", json: SmallFlow.spec, expect: .created)
+            var e = SmallFlow.event(key: "n1", rows: [[3, 0.125], [4, NSNull()]])
+            e["sets"] = [["tag": "otrainingmodel", "attributes": ["EPOCH", "loss"], "elements": [[3, 0.125], [4, NSNull()]]]]
+            var partial = SmallFlow.event(key: "n2", rows: [])
+            partial["sets"] = [["tag": "otrainingmodel", "attributes": ["epoch"], "elements": [[5]]]]
+            try await api.post("/api/v1/batch", json: ["events": [e, partial]], expect: .ok)
+            let rows = try await api.query("select epoch, loss from ds_otrainingmodel order by id", dataflow: "mnist")
+            XCTAssertEqual(rows.doubles("epoch"), [3, 4, 5])
+            XCTAssertEqual(rows.doubles("loss"), [0.125, nil, nil])
+            var bad = SmallFlow.event(key: "n3", rows: [])
+            bad["sets"] = [["tag": "otrainingmodel", "attributes": ["epoch", "accuracy"], "elements": [[6, 0.5]]]]
+            let r = try await api.post("/api/v1/batch", json: ["events": [bad]], expect: .unprocessableContent)
+            XCTAssertTrue(r.error.contains("no attribute 'accuracy'"), r.error)
+        }
+    }
+
     func testNonFiniteNumbersAreKept() async throws {
         let db = try TempDatabase()
         try await withLiveServer(database: db.path) { api in

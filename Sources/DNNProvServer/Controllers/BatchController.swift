@@ -61,10 +61,11 @@ struct WireTaskRef: Decodable {
 
 struct WireSet: Decodable {
     var set: ElementSet
-    enum CodingKeys: String, CodingKey { case tag, elements }
+    enum CodingKeys: String, CodingKey { case tag, attributes, elements }
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         set = ElementSet(tag: try c.decode(String.self, forKey: .tag),
+                         attributes: try c.decodeIfPresent([String].self, forKey: .attributes),
                          elements: try c.decodeIfPresent([[Value]].self, forKey: .elements) ?? [])
     }
 }
