@@ -40,15 +40,19 @@ final class EventQueue: @unchecked Sendable {
         spare.reserveCapacity(batchSize * 2)
     }
 
+    private var dataflows = 0
+
+    /// Events appended so far (registrations not counted).
     var enqueued: Int {
         cond.lock(); defer { cond.unlock() }
-        return Int(nextSeq)
+        return Int(nextSeq) - dataflows
     }
 
     func append(_ item: QueueItem) {
         cond.lock()
         let seq = nextSeq
         nextSeq += 1
+        if case .dataflow = item { dataflows += 1 }
         items.append(item)
         if items.count >= maxBuffered || closed {
             let out = items

@@ -92,6 +92,7 @@ final class Sender: @unchecked Sendable {
                 failed()
                 return
             }
+            queue.markDelivered(through: r.last)
         }
     }
 
@@ -102,6 +103,7 @@ final class Sender: @unchecked Sendable {
                 return
             }
             spool.remove(entry)
+            queue.markDelivered(through: record.last)
         }
         succeeded()
     }
@@ -134,6 +136,8 @@ final class Sender: @unchecked Sendable {
         case retry(Record)
     }
 
+    /// Sends one record until it is acknowledged or refused for good (`done`; the caller then
+    /// marks it delivered) or cannot be delivered now (`retry`).
     private func deliver(_ record: Record) -> Outcome {
         var r = record
         while true {
@@ -166,10 +170,7 @@ final class Sender: @unchecked Sendable {
                 if r.kind == .batch, let i = answer.event {
                     logger.warning("dnnprov: the server refused event \(i) of a batch (HTTP \(response.status): \(answer.error)); dropping it and resending the rest")
                     updateStats { $0.eventsDropped += 1 }
-                    guard let rest = r.dropping(event: i) else {
-                        queue.markDelivered(through: r.last)
-                        return .done
-                    }
+                    guard let rest = r.dropping(event: i) else { return .done }
                     r = rest
                     continue
                 }
@@ -182,7 +183,6 @@ final class Sender: @unchecked Sendable {
         let what = r.kind == .batch ? "a batch of \(r.events) event(s)" : "a dataflow registration"
         logger.error("dnnprov: the server refused \(what) (HTTP \(response.status): \(Self.message(response))); dropped")
         updateStats { $0.eventsDropped += r.events }
-        queue.markDelivered(through: r.last)
         return .done
     }
 
@@ -204,7 +204,6 @@ final class Sender: @unchecked Sendable {
             if s.acknowledgementLatencies.count >= 100_000 { s.acknowledgementLatencies.removeFirst(50_000) }
             s.acknowledgementLatencies.append(latency)
         }
-        queue.markDelivered(through: r.last)
         if r.kind == .batch { config.onBatchAcknowledged?(ack) }
     }
 

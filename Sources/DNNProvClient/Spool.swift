@@ -36,6 +36,9 @@ final class Spool: @unchecked Sendable {
     /// Sorted by `order`.
     private var entries: [Entry] = []
     private var adoptedOrder = Int64.min / 2
+    /// After `close`, appends (capture after the client closed) leave the file unlocked and
+    /// closed, for the next client of the server to adopt.
+    private var isClosed = false
     private let logger: Logger
 
     init(directory: String, serverURL: String, clientID: String, logger: Logger) {
@@ -68,8 +71,10 @@ final class Spool: @unchecked Sendable {
         guard fd < 0 else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // Lock before the data file exists, so nobody adopts it while we live.
-        lockFD = open(path + ".lock", O_RDWR | O_CREAT, 0o644)
-        if lockFD >= 0 { _ = flock(lockFD, LOCK_EX | LOCK_NB) }
+        if !isClosed {
+            lockFD = open(path + ".lock", O_RDWR | O_CREAT, 0o644)
+            if lockFD >= 0 { _ = flock(lockFD, LOCK_EX | LOCK_NB) }
+        }
         fd = open(path, O_RDWR | O_CREAT | O_APPEND, 0o644)
         guard fd >= 0 else { throw SpoolError.io("cannot open \(path): \(String(cString: strerror(errno)))") }
         size = Int64(lseek(fd, 0, SEEK_END))
@@ -100,6 +105,10 @@ final class Spool: @unchecked Sendable {
             try writeAll(data)
             size = offset
             for e in newEntries { insert(e) }
+            if isClosed {
+                Glibc_close(fd)
+                fd = -1
+            }
             return true
         } catch {
             logger.error("dnnprov: cannot write the spool \(path): \(error)")
@@ -167,6 +176,7 @@ final class Spool: @unchecked Sendable {
     /// Closes the file: removed when empty, else left for the next client of this server.
     func close() {
         lock.lock(); defer { lock.unlock() }
+        isClosed = true
         guard fd >= 0 else { return }
         Glibc_close(fd)
         fd = -1

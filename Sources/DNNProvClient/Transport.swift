@@ -32,7 +32,9 @@ public final class HTTPTransport: BatchTransport {
 
     public init(url: String, token: String?, timeout: Duration) {
         var config = HTTPClient.Configuration()
-        config.timeout = .init(connect: .seconds(3), read: .nanoseconds(Int64(timeout.seconds * 1e9)))
+        // Short connect timeout: AsyncHTTPClient retries refused connections until it expires,
+        // and an unreachable server should send data to the spool quickly.
+        config.timeout = .init(connect: .seconds(1), read: .nanoseconds(Int64(timeout.seconds * 1e9)))
         config.httpVersion = .http1Only
         config.decompression = .disabled
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 2)

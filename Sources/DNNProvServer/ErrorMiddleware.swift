@@ -13,8 +13,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let e as ProvError {
+            context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "error": "\(e.message)"])
             return Self.json(status: Self.status(e.kind), message: e.message, event: e.eventIndex)
         } catch let e as DecodingError {
+            context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "error": "\(JSONBody.describe(e))"])
             return Self.json(status: .badRequest, message: JSONBody.describe(e), event: JSONBody.eventIndex(e))
         } catch is NIOTooManyBytesError {
             return Self.tooLarge()
@@ -24,7 +26,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as any HTTPResponseError {
             return Self.json(status: e.status, message: "\(e)")
         } catch {
-            context.logger.error("request failed: \(error)")
+            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             return Self.json(status: .internalServerError, message: "\(error)")
         }
     }

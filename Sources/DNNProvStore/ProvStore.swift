@@ -34,6 +34,8 @@ public final class ProvStore: Sendable {
         if !readOnly { try GlobalSchema.migrator().migrate(pool) }
         let catalog = try pool.read(Catalog.load)
         published = LockedValue(catalog)
+        logger.info("opened database", metadata: [
+            "path": "\(path)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
         if readOnly {
             writer = nil
         } else {
@@ -44,6 +46,11 @@ public final class ProvStore: Sendable {
 
     /// Finishes the writes already submitted, then closes the writer.
     public func close() {
+        writer?.stop()
+    }
+
+    deinit {
+        // The writer thread must not outlive the queue it waits on.
         writer?.stop()
     }
 
