@@ -122,8 +122,11 @@ struct SetEntry: Sendable {
     /// The physical table, `<dataflow>__ds_<set>`.
     var table: String
     var attributes: [AttributeSpec] = []
-    /// Transformations with a `<tag>_task_id` column, in physical column order.
+    /// Transformations with a `<tag>_task_id` column, in physical column order. The first is the
+    /// owner: the transformation whose tasks add the rows (the table is clustered by it).
     var taskColumns: [String] = []
+
+    var owner: String? { taskColumns.first }
     var producers: Set<String> = []
 
     init(id: Int64, tag: String, table: String) {

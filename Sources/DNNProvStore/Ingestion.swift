@@ -76,6 +76,10 @@ struct Ingestion {
             guard t.uses(s.tag) else {
                 throw ProvError.unprocessable("set '\(s.tag)' is neither an input nor an output of transformation '\(t.tag)'")
             }
+            guard s.owner == t.tag else {
+                throw ProvError.unprocessable(
+                    "rows of set '\(s.tag)' are added by tasks of '\(s.owner ?? "?")'; tasks of '\(t.tag)' use them through their dependencies")
+            }
             let positions = try es.attributes.map { try Self.positions(of: $0, in: s) }
             try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, into: &result)
         }
@@ -132,7 +136,7 @@ struct Ingestion {
         }
         var padded = 0
         let insert = try state.insertStatement(db, set: s, transformation: transformation)
-        var args = [DatabaseValue](repeating: .null, count: n + 1)
+        var args = [DatabaseValue](repeating: .null, count: n + 2)
         args[0] = task.databaseValue
         for row in rows {
             guard row.count == expected || (options.padShortRows && row.count < expected) else {
@@ -145,19 +149,20 @@ struct Ingestion {
                 let a = s.attributes[i]
                 let v = source[i].map { $0 < row.count ? row[$0] : .null } ?? .null
                 do {
-                    args[i + 1] = try Self.databaseValue(v, numeric: a.type.isNumeric)
+                    args[i + 2] = try Self.databaseValue(v, numeric: a.type.isNumeric)
                 } catch {
                     throw ProvError.unprocessable("set '\(s.tag)', attribute '\(a.name)' is NUMERIC: \(error.message)")
                 }
             }
             if options.skipResentElements {
                 let find = try state.resentStatement(db, set: s, transformation: transformation)
-                find.setUncheckedArguments(StatementArguments(args))
+                find.setUncheckedArguments(StatementArguments([args[0]] + args[2...]))
                 if try Int64.fetchOne(find) != nil {
                     result.resentRows += 1
                     continue
                 }
             }
+            args[1] = try state.nextRowID(db, set: s).databaseValue
             insert.setUncheckedArguments(StatementArguments(args))
             try insert.execute()
             result.rows += 1
@@ -337,7 +342,7 @@ extension WriterState {
     func insertStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
         let key = StatementKey(set: s.id, transformation: transformation, kind: 0, attributes: s.attributes.count)
         if let st = statements[key] { return st }
-        let cols = (["\(transformation)_task_id"] + s.attributes.map(\.name)).map(\.quotedIdentifier)
+        let cols = (["\(transformation)_task_id", "id"] + s.attributes.map(\.name)).map(\.quotedIdentifier)
         let st = try db.makeStatement(sql: """
             INSERT INTO \(s.table.quotedIdentifier) (\(cols.joined(separator: ", "))) \
             VALUES (\(Array(repeating: "?", count: cols.count).joined(separator: ", ")))
@@ -346,10 +351,17 @@ extension WriterState {
         return st
     }
 
+    /// The next row id of a set's table (ids are assigned here: WITHOUT ROWID tables have none).
+    func nextRowID(_ db: Database, set s: SetEntry) throws -> Int64 {
+        let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(s.table.quotedIdentifier)") ?? 0) + 1
+        nextRowIDs[s.id] = next + 1
+        return next
+    }
+
     func resentStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
         let key = StatementKey(set: s.id, transformation: transformation, kind: 1, attributes: s.attributes.count)
         if let st = statements[key] { return st }
-        let conds = (["\(transformation)_task_id"] + s.attributes.map(\.name)).map { "\($0.quotedIdentifier) IS ?" }
+        let conds = ["\("\(transformation)_task_id".quotedIdentifier) = ?"] + s.attributes.map { "\($0.name.quotedIdentifier) IS ?" }
         let st = try db.makeStatement(sql: "SELECT id FROM \(s.table.quotedIdentifier) WHERE \(conds.joined(separator: " AND ")) LIMIT 1")
         statements[key] = st
         return st

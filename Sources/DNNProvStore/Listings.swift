@@ -128,7 +128,7 @@ extension ProvStore {
             conditions.append("id > ?")
             args.append(after)
         }
-        if let execution = filter.execution, let owner = taskColumns.first {
+        if let execution = filter.execution, let owner = s.owner.map({ "\($0)_task_id".quotedIdentifier }) {
             conditions.append("\(owner) IN (SELECT t.id FROM task t JOIN dataflow_execution e ON e.id = t.df_exec WHERE e.df_id = ? AND e.tag = ?)")
             args.append(df.id)
             args.append(execution)

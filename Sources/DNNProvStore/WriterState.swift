@@ -18,6 +18,8 @@ final class WriterState: @unchecked Sendable {
 
     /// Prepared statements for dataset tables, by set, transformation and attribute count.
     var statements: [StatementKey: Statement] = [:]
+    /// set id -> the id the next row of its table gets.
+    var nextRowIDs: [Int64: Int64] = [:]
 
     struct StatementKey: Hashable { var set: Int64; var transformation: String; var kind: Int; var attributes: Int }
     struct ExecutionKey: Hashable { var dataflow: Int64; var tag: String }
@@ -35,5 +37,6 @@ final class WriterState: @unchecked Sendable {
         tasks.removeAll()
         taskDependencies.removeAll()
         statements.removeAll()
+        nextRowIDs.removeAll()
     }
 }

@@ -44,5 +44,15 @@ final class QueryGuardTests: XCTestCase {
         XCTAssertEqual(r.columns.map(\.name), ["id", "trainingmodel_task_id", "testingmodel_task_id", "loss", "epoch"])
         let view = try await store.query("select * from otrainingmodel")
         XCTAssertEqual(view.columns.map(\.name), r.columns.map(\.name))
+
+        // A consumer uses the producer's rows; it does not add rows to them.
+        do {
+            _ = try await store.ingest([TaskEvent(key: nil, dataflow: "mnist", execution: "r", transformation: "testingmodel", task: "3",
+                                                  sets: [ElementSet(tag: "otrainingmodel", elements: [[.number(1), .number(1)]])])])
+            XCTFail("a consumer added rows to its input set")
+        } catch let e as ProvError {
+            XCTAssertEqual(e.kind, .unprocessable)
+            XCTAssertTrue(e.message.contains("added by tasks of 'trainingmodel'"), e.message)
+        }
     }
 }
