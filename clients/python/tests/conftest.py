@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 SRC = os.path.abspath(os.path.join(HERE, "..", "src"))
 sys.path.insert(0, HERE)
+sys.path.insert(1, SRC)  # test this source tree, installed or not
 
 import dnnprov  # noqa: E402
 

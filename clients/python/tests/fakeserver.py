@@ -13,6 +13,7 @@ class FakeServer:
         self.lock = threading.Lock()
         self.status = 200          # answer for every request while not 200 (e.g. 503)
         self.reject = None         # a function event -> (status, error) or None
+        self.refuse_batches = None  # a 4xx status for every batch, without an event index
         self.dataflows = []        # specs, in arrival order
         self.events = []           # stored events, in order
         self.keys = set()
@@ -67,6 +68,8 @@ class FakeServer:
                         fake.dataflows.append(body)
                     return self._answer(201, {"id": 1, "tag": body["tag"], "version": 1})
                 if self.path == "/api/v1/batch":
+                    if fake.refuse_batches:
+                        return self._answer(fake.refuse_batches, {"error": "malformed"})
                     events = body["events"]
                     known = {d["tag"] for d in fake.dataflows}
                     for i, ev in enumerate(events):

@@ -111,9 +111,10 @@ def set_client(client):
     return old
 
 
-def configure(url=None, token=None, spool_dir=None):
-    """Starts a new shared client with these settings (the old one is flushed and closed)."""
-    old = set_client(Client(url=url, token=token, spool_dir=spool_dir))
+def configure(url=None, token=None, spool_dir=None, **options):
+    """Starts a new shared client with these settings (the old one is flushed and closed).
+    Options: batch_size, interval (seconds), max_queue (events held in memory)."""
+    old = set_client(Client(url=url, token=token, spool_dir=spool_dir, **options))
     atexit.register(_at_exit)
     if old is not None:
         old.close(config.exit_timeout())

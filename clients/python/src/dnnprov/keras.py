@@ -21,7 +21,7 @@ import keras
 
 from . import client as client_mod
 from .execution import start_execution
-from .model import remember_sets
+from .model import error_text, remember_sets
 from .predefined import (ADAPTATION_INPUT, ADAPTATION_OUTPUT, HYPERPARAMETERS, LAYER_ATTRIBUTES,
                          TESTING_OUTPUT, TRAINING_OUTPUT, dl_transformations)
 
@@ -119,6 +119,9 @@ class ProvenanceCallback(keras.callbacks.Callback):
         self._fit_thread = None
         self._exc_at_begin = None
         self._last_epoch = None
+        self._begin_pending = False
+        self._batch_hook_pending = False
+        self._epoch = 0
         self._hook = _FlushHook(self)
 
     # -- the dataflow ------------------------------------------------------------------
@@ -168,20 +171,25 @@ class ProvenanceCallback(keras.callbacks.Callback):
         self._exc_at_begin = sys.exc_info()[1]
         self._find_fit_frame()
         self._watch_optimizer()
-        self._epoch_metrics_checked = False
         self._adaptation_id = 0
         self._execution = start_execution(self.dataflow_tag)
         self._register()
         client_mod.get_client().add_flush_hook(self._hook)
+        self._lr_seen = None
+        # The hyperparameters are read at the first training step, so that a learning rate
+        # set by a scheduler for the first epoch counts as the initial one.
+        self._begin_pending = True
+        self._batch_hook_pending = False
 
+    def _send_begin(self):
+        self._begin_pending = False
         hyper = self._hyperparameters()
         row = [hyper.get(n) for n, _ in self._hyper] + [self.extra[k] for _, _, k in self._extra_attrs]
         sets = [("itrainingmodel", self._hyper + [(a, t) for a, t, _ in self._extra_attrs], [row]),
                 ("ilayers", LAYER_ATTRIBUTES, self._layers())]
         self._emit(TRAINING, "RUNNING", sets)
-        self._lr_seen = self._read_lr() if self.adaptation else None
-        self._lr_check_pending = False
         if self.adaptation:
+            self._lr_seen = self._read_lr()
             sets = None
             if self.adaptation_params:
                 sets = [("iadaptation", ADAPTATION_INPUT,
@@ -193,18 +201,27 @@ class ProvenanceCallback(keras.callbacks.Callback):
         self._epoch_t0 = time.time()
         if self.resources:
             self._cpu0 = time.process_time()
-        self._lr_check_pending = self.adaptation
+        self._batch_hook_pending = True
 
     def on_train_batch_begin(self, batch, logs=None):
-        # The learning rate is read once per epoch, here: after every on_epoch_begin
-        # (schedulers) and the previous on_epoch_end (ReduceLROnPlateau), before it is used.
-        if self._lr_check_pending:
-            self._lr_check_pending = False
+        # Once per epoch, at its first step: after every on_epoch_begin (schedulers) and the
+        # previous on_epoch_end (ReduceLROnPlateau), the learning rate about to be used.
+        if self._batch_hook_pending:
+            self._batch_hook_pending = False
+            self._first_step()
+
+    @_safe
+    def _first_step(self):
+        if self._begin_pending:
+            self._send_begin()
+        elif self.adaptation:
             self._check_lr(self._epoch)
 
     @_safe
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self._begin_pending:
+            self._send_begin()
         elapsed = time.time() - getattr(self, "_epoch_t0", time.time())
         known = {k for k, _ in self._train_metrics}
         new = [k for k in logs if k not in _FIXED_KEYS and k not in known]
@@ -258,13 +275,15 @@ class ProvenanceCallback(keras.callbacks.Callback):
         it yourself if you drive training in an unusual way)."""
         if not self._in_fit:
             return
-        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        text = error if isinstance(error, str) else error_text(error)
         try:
             self._end_fit("FAILED", text)
         except Exception:
             log.warning("dnnprov: could not record the failure", exc_info=True)
 
     def _end_fit(self, status, error=None):
+        if self._begin_pending:
+            self._send_begin()
         self._in_fit = False
         self._fit_frame = None
         self._unwatch_optimizer()
@@ -304,7 +323,7 @@ class ProvenanceCallback(keras.callbacks.Callback):
         fit of a model on a backend without a `finally` we can watch): it failed."""
         if self._in_fit and not self._fit_alive():
             err = getattr(sys, "last_value", None)
-            self.fail(f"{type(err).__name__}: {err}" if err is not None
+            self.fail(error_text(err) if err is not None
                       else "fit() stopped before the end of training (an exception interrupted it)")
 
     def _watch_optimizer(self):
@@ -430,6 +449,16 @@ class _FlushHook:
         return id(self._cb())
 
 
+def provenance(model, dataflow_tag="alexnet", adaptation=False, hyps=None, **options):
+    """Keras-Prov's `model.provenance(dataflow_tag=..., adaptation=..., hyps=...)` as a
+    function: every later `model.fit` of this model records provenance, with no callback to
+    pass. Options are those of ProvenanceCallback. Returns the callback."""
+    cb = ProvenanceCallback(dataflow_tag, adaptation=adaptation, hyperparameters=hyps, **options)
+    cb.set_model(model)
+    object.__setattr__(model, "_dnnprov_auto", cb)  # the model keeps its callback alive
+    return cb
+
+
 def _install_wrappers(model, cb):
     """Thin instance-level wrappers around this model's fit and evaluate (Keras itself is not
     touched): a fit that raises ends its training FAILED with the error, and a plain
@@ -447,6 +476,11 @@ def _install_wrappers(model, cb):
 
     @functools.wraps(fit)
     def fit_wrapper(*args, **kwargs):
+        c = current()
+        if c is not None and vars(model).get("_dnnprov_auto") and len(args) < 6:
+            cbs = list(kwargs.get("callbacks") or [])
+            if not any(x is c for x in cbs):
+                kwargs["callbacks"] = cbs + [c]
         try:
             return fit(*args, **kwargs)
         except BaseException as e:

@@ -43,6 +43,11 @@ class TaskStatus(enum.Enum):
     FAILED = "FAILED"
 
 
+def error_text(exc):
+    """`RuntimeError: boom`, or just `KeyboardInterrupt` when there is no message."""
+    return type(exc).__name__ + (f": {exc}" if str(exc) else "")
+
+
 def _enum_value(v):
     return v.value if isinstance(v, enum.Enum) else str(v).upper()
 
@@ -357,7 +362,7 @@ class Task:
     def fail(self, error):
         """Ends the task FAILED with the error's text."""
         self._status = TaskStatus.FAILED
-        self._error = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self._error = error if isinstance(error, str) else error_text(error)
         self._send()
 
     def _send(self):

@@ -214,11 +214,15 @@ class Sender:
             body = spool_mod.dumps({"events": [self._wire(e, cache) for e in events]})
             status, answer = self._request("POST", "/api/v1/batch", body)
             if status is None or status >= 500 or status == 429:
+                if status is not None and not self.failing:
+                    log.warning("dnnprov: server answered %s (%s); spooling and retrying", status, answer)
                 return RETRY
             if status < 300:
                 self.stats["events"] += len(events)
                 if isinstance(answer, dict):
                     self.stats["duplicates"] += int(answer.get("duplicates") or 0)
+                    if answer.get("warnings"):
+                        log.warning("dnnprov: server warnings: %s", answer["warnings"])
                 return DONE
             if status == 413 and len(events) > 1:
                 half = len(events) // 2
