@@ -41,20 +41,6 @@ class FakeServer:
             def do_GET(self):
                 if fake.status != 200:
                     return self._answer(fake.status, {"error": "down"})
-                if self.path.endswith("/sets"):
-                    tag = self.path.split("/")[-2]
-                    sets = {}
-                    for spec in fake.dataflows:
-                        if spec["tag"] != tag:
-                            continue
-                        for t in spec["transformations"]:
-                            for s in t["sets"]:
-                                if s.get("attributes") and not s.get("dependency"):
-                                    names = sets.setdefault(s["tag"], [])
-                                    names += [a["name"].lower() for a in s["attributes"]
-                                              if a["name"].lower() not in names]
-                    return self._answer(200, [{"tag": k, "attributes": [{"name": n} for n in v]}
-                                              for k, v in sets.items()])
                 return self._answer(404, {"error": "not found"})
 
             def do_POST(self):

@@ -36,7 +36,6 @@ class Sender:
         self._backoff = 0.0
         self._retry_at = 0.0
         self._stop = False
-        self._stored_attrs = {}  # dataflow -> {set tag: [attribute names]} as the server has them
         self._inflight = None    # (kind, payload) being delivered, for the exit path
         self._io_lock = threading.Lock()  # spool writes: sender thread, or exit path once it gave up
         self.stats = collections.Counter()
@@ -205,13 +204,11 @@ class Sender:
             log.warning("dnnprov: dataflow %r refused (%s): %s", spec.get("tag"), status, body)
             return DONE
         self.stats["dataflows"] += 1
-        self._stored_attrs.pop(str(spec.get("tag", "")).lower(), None)
         return DONE
 
     def _deliver_batch(self, events):
         while events:
-            cache = {}
-            body = spool_mod.dumps({"events": [self._wire(e, cache) for e in events]})
+            body = spool_mod.dumps({"events": [_wire(e) for e in events]})
             status, answer = self._request("POST", "/api/v1/batch", body)
             if status is None or status >= 500 or status == 429:
                 if status is not None and not self.failing:
@@ -241,52 +238,6 @@ class Sender:
             self.stats["dropped"] += len(events)
             return DONE
         return DONE
-
-    def _wire(self, ev, cache):
-        """The event as sent: rows that carry their attribute names (`_names`, client side
-        only) are put in the attribute order the server has, which can differ from ours when
-        a dataflow was extended by several runs."""
-        sets = ev.get("sets")
-        if not sets or not any("_names" in s for s in sets):
-            return ev
-        df = str(ev.get("dataflow", "")).lower()
-        if df not in cache:
-            cache[df] = self._stored_sets(df)
-        stored = cache[df]
-        out = []
-        for s in sets:
-            names = s.get("_names")
-            if names is None:
-                out.append(s)
-                continue
-            target = stored.get(str(s.get("tag", "")).lower()) if stored else None
-            names = [str(n).lower() for n in names]
-            if target is None or target == names:
-                out.append({"tag": s["tag"], "elements": s["elements"]})
-                continue
-            pos = {n: i for i, n in enumerate(names)}
-            rows = [[row[pos[a]] if a in pos and pos[a] < len(row) else None for a in target]
-                    for row in s["elements"]]
-            out.append({"tag": s["tag"], "elements": rows})
-        ev = dict(ev)
-        ev["sets"] = out
-        return ev
-
-    def _stored_sets(self, dataflow):
-        key = str(dataflow).lower()
-        if key in self._stored_attrs:
-            return self._stored_attrs[key]
-        status, body = self._request("GET", f"/api/v1/dataflows/{key}/sets", None)
-        if status == 200 and isinstance(body, list):
-            sets = {}
-            for s in body:
-                try:
-                    sets[str(s["tag"]).lower()] = [str(a["name"]).lower() for a in s["attributes"]]
-                except (KeyError, TypeError):
-                    pass
-            self._stored_attrs[key] = sets
-            return sets
-        return None
 
     # -- shutdown ------------------------------------------------------------------------
 
@@ -324,3 +275,16 @@ class Sender:
 def _describe(ev):
     return (f"{ev.get('dataflow')}/{ev.get('transformation')} task {ev.get('task')} "
             f"({ev.get('status')}, key {ev.get('key')})")
+
+
+def _wire(ev):
+    """The event as sent: rows that carry their attribute names (`_names`, client side) name
+    them in `attributes`, so the server puts each value in its column even when other runs
+    extended the dataflow in another order."""
+    sets = ev.get("sets")
+    if not sets or not any("_names" in s for s in sets):
+        return ev
+    ev = dict(ev)
+    ev["sets"] = [{"tag": s["tag"], "attributes": s["_names"], "elements": s["elements"]} if "_names" in s else s
+                  for s in sets]
+    return ev
