@@ -107,6 +107,8 @@ let package = Package(
             dependencies: [
                 "DNNProvClient", "DNNProvServer", "DNNProvStore", "DNNProvModel",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: testSwiftSettings
         ),

@@ -16,7 +16,7 @@ public struct ClientStats: Sendable {
     public var dataflowsRegistered: Int = 0
     /// Failed deliveries (unreachable, 5xx, 429) whose data went to the spool.
     public var deliveryFailures: Int = 0
-    /// Records written to the spool (failed deliveries and buffer overflows).
+    /// Records written to the spool (failed deliveries, buffer overflows, adopted records).
     public var recordsSpooled: Int = 0
     /// Seconds between sending a batch and its acknowledgement, in order (the last 100,000).
     public var acknowledgementLatencies: [Double] = []

@@ -11,8 +11,9 @@ enum QueueItem: Sendable {
 ///
 /// `append` is the capture path: a mutex, a sequence number, an array append, and a condition
 /// signal only when the sender has something new to do (first item, full batch). No encoding, no
-/// I/O. When the buffer reaches its bound, the caller writes it to the spool itself, so memory
-/// stays bounded and nothing is dropped even while the sender waits on the network.
+/// I/O. When the buffer reaches its bound (the sender is stuck on the network, or slower than the
+/// producer), it goes to the spool through the `Spiller`, so memory stays bounded and nothing is
+/// dropped.
 final class EventQueue: @unchecked Sendable {
     private let cond = NSCondition()
     private var items: [QueueItem] = []
@@ -24,18 +25,20 @@ final class EventQueue: @unchecked Sendable {
     private let batchSize: Int
     private let maxBuffered: Int
     private let spool: Spool
-    /// Encodes and writes spilled items; called with `spool.lock` held.
-    private let spill: @Sendable ([QueueItem], Int64) -> Void
+    private let encode: @Sendable ([QueueItem], Int64) -> [Record]
+    let spiller: Spiller
 
     private let deliveredCond = NSCondition()
     /// Every item with a sequence number up to this one is acknowledged (or was refused and dropped).
     private var delivered: Int64 = -1
 
-    init(batchSize: Int, maxBuffered: Int, spool: Spool, spill: @escaping @Sendable ([QueueItem], Int64) -> Void) {
+    /// `encode` turns items (the first with sequence number `base`) into spool records.
+    init(batchSize: Int, maxBuffered: Int, spool: Spool, encode: @escaping @Sendable ([QueueItem], Int64) -> [Record]) {
         self.batchSize = batchSize
         self.maxBuffered = maxBuffered
         self.spool = spool
-        self.spill = spill
+        self.encode = encode
+        spiller = Spiller { items, base in spool.append(encode(items, base)) }
         items.reserveCapacity(batchSize * 2)
         spare.reserveCapacity(batchSize * 2)
     }
@@ -56,12 +59,21 @@ final class EventQueue: @unchecked Sendable {
         items.append(item)
         if items.count >= maxBuffered || closed {
             let out = items
+            let base = seq - Int64(out.count) + 1
             items = []
-            // Take the spool lock before letting the sender in: it then finds these items in the
-            // spool before it can send anything newer.
+            if !closed {
+                items.reserveCapacity(batchSize * 2)
+                if spiller.offer(out, base: base) {
+                    cond.unlock()
+                    return
+                }
+            }
+            // The spiller is busy (or the client closed): write it here. Take the spool lock
+            // before letting the sender in: it then finds these items in the spool before it can
+            // send anything newer.
             spool.lock.lock()
             cond.unlock()
-            spill(out, seq - Int64(out.count) + 1)
+            _ = spool.appendLocked(encode(out, base))  // a disk error is logged by the spool
             spool.lock.unlock()
             return
         }
@@ -112,6 +124,15 @@ final class EventQueue: @unchecked Sendable {
         closed = true
         cond.broadcast()
         cond.unlock()
+    }
+
+    /// Events and registrations appended but not yet acknowledged (queued, in flight or spooled).
+    var undelivered: Int {
+        cond.lock()
+        let last = nextSeq - 1
+        cond.unlock()
+        deliveredCond.lock(); defer { deliveredCond.unlock() }
+        return Int(max(0, last - delivered))
     }
 
     func markDelivered(through last: Int64) {

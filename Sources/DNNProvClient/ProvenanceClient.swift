@@ -43,14 +43,8 @@ public final class ProvenanceClient: Sendable {
         let spool = Spool(directory: configuration.spoolDirectory, serverURL: configuration.url, clientID: id, logger: configuration.logger)
         self.spool = spool
         let batchSize = configuration.batchSize
-        let logger = configuration.logger
         queue = EventQueue(batchSize: batchSize, maxBuffered: configuration.maxBufferedEvents, spool: spool) { items, base in
-            // The buffer is full (the sender is stuck on the network) or the client is closed:
-            // this caller pays for encoding once, and nothing is dropped.
-            let records = Record.encode(items, base: base, clientID: id, batchSize: batchSize)
-            if !spool.appendLocked(records) {
-                logger.error("dnnprov: \(items.count) event(s) could not be spooled and are lost")
-            }
+            Record.encode(items, base: base, clientID: id, batchSize: batchSize)
         }
         if configuration.adoptOrphanSpools { spool.adoptOrphans() }
         sender = Sender(queue: queue, spool: spool, transport: transport, config: configuration, clientID: id)
@@ -102,6 +96,7 @@ public final class ProvenanceClient: Sendable {
         if !sender.join(timeout: configuration.requestTimeout.seconds + 5) {
             configuration.logger.warning("dnnprov: the sender did not stop in time; undelivered data stays in \(spool.path)")
         }
+        queue.spiller.stop()
         transport.shutdown()
         spool.close()
     }
@@ -110,8 +105,13 @@ public final class ProvenanceClient: Sendable {
     public var stats: ClientStats {
         var s = sender.snapshot
         s.eventsEnqueued = queue.enqueued
+        s.recordsSpooled = spool.written
         return s
     }
+
+    /// Items enqueued and not yet acknowledged (buffered, in flight or spooled). Cheap; a load
+    /// generator can use it for flow control.
+    public var undelivered: Int { queue.undelivered }
 
     /// Records waiting in the spool file.
     public var spooledRecords: Int { spool.count }

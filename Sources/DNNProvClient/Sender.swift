@@ -64,6 +64,8 @@ final class Sender: @unchecked Sendable {
         while true {
             let retryAt = spool.isEmpty ? nil : (nextAttempt ?? Date())
             let (items, base, closing) = queue.take(interval: config.batchInterval.seconds, deadline: retryAt)
+            // Older items on their way to the spool must be there before anything newer is sent.
+            queue.spiller.waitIdle()
             if !spool.isEmpty, Date() >= (nextAttempt ?? .distantPast), !(closing && nextAttempt != nil) {
                 replaySpool()
             }
@@ -109,9 +111,7 @@ final class Sender: @unchecked Sendable {
     }
 
     private func toSpool(_ records: [Record]) {
-        if spool.append(records) {
-            updateStats { $0.recordsSpooled += records.count }
-        } else {
+        if !spool.append(records) {
             logger.error("dnnprov: \(records.reduce(0) { $0 + $1.events }) event(s) could not be spooled and are lost")
         }
     }

@@ -60,6 +60,13 @@ final class Spool: @unchecked Sendable {
         return entries.isEmpty
     }
 
+    /// Records ever written to this spool (failed deliveries, spilled buffers, adoptions).
+    var written: Int {
+        lock.lock(); defer { lock.unlock() }
+        return _written
+    }
+    private var _written = 0
+
     var count: Int {
         lock.lock(); defer { lock.unlock() }
         return entries.count
@@ -105,6 +112,7 @@ final class Spool: @unchecked Sendable {
             try writeAll(data)
             size = offset
             for e in newEntries { insert(e) }
+            _written += records.count
             if isClosed {
                 Glibc_close(fd)
                 fd = -1

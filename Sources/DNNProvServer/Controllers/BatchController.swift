@@ -6,12 +6,16 @@ import Hummingbird
 /// the commit.
 struct BatchController {
     let store: ProvStore
+    /// Batches read, decoded and waiting for the writer at once.
+    let gate = AdmissionGate(limit: 8)
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/api/v1/batch") { request, context in
-            let batch = try await JSONBody.decode(BatchRequest.self, from: request, context: context)
-            let result = try await store.ingest(batch.events.map(\.event), options: .strict)
-            return try JSONBody.response(result)
+            try await gate.run {
+                let batch = try await JSONBody.decode(BatchRequest.self, from: request, context: context)
+                let result = try await store.ingest(batch.events.map(\.event), options: .strict)
+                return try JSONBody.response(result)
+            }
         }
     }
 }

@@ -1,0 +1,166 @@
+import ArgumentParser
+import DNNProvClient
+import DNNProvModel
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Ingestion through the Swift client: N concurrent clients send per-epoch rows of many runs to
+/// a `dnnprov serve` subprocess; values stored per second, acknowledgement latency, server RSS.
+struct IngestBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "Attribute values stored per second by one server, Swift clients as the load.")
+
+    @Option(help: "Path to a (release) dnnprov binary.") var server: String
+    @Option(help: "Client counts to run, comma-separated.") var clients = "1,8,64"
+    @Option(help: "Seconds of load per client count.") var seconds = 10.0
+    @Option(help: "Events per batch.") var batchSize = 1000
+    @Option(help: "Epoch rows per run (execution).") var epochs = 100
+    @Flag(help: "Also run benchmarks/mlflow_ingest.py (MLflow log_batch, same rows) when MLflow is in .venv.")
+    var mlflow = false
+    @Option(help: "The Python that runs benchmarks/mlflow_ingest.py (MLFLOW_BIN may name the mlflow server command).")
+    var mlflowPython = ".venv/bin/python"
+
+    func run() async throws {
+        let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let proc = try ServerProcess(binary: server)
+        defer { proc.stop() }
+        try await proc.waitUntilReady()
+        print("dnnprov ingest benchmark: server \(server) on \(proc.url), database \(proc.database)")
+        print("workload: per-epoch rows of \(BenchWorkload.epochValues) values, \(epochs) epochs per run, batches of \(batchSize) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+
+        // The dataflow, registered once through a client.
+        let spoolRoot = try scratchDirectory("dnnprov-bench-spool")
+        defer { try? FileManager.default.removeItem(atPath: spoolRoot) }
+        let setup = ProvenanceClient(configuration: ClientConfiguration(url: proc.url, spoolDirectory: spoolRoot, adoptOrphanSpools: false))
+        setup.register(BenchWorkload.spec)
+        guard setup.flush(timeout: .seconds(30)), setup.stats.dataflowsRegistered == 1 else { throw BenchError("could not register the dataflow") }
+        setup.close()
+
+        let query = ServerClient(url: proc.url)
+        print("")
+        print("clients  values/s     events/s   batches  ack p50 ms  ack p99 ms  CPU s server/clients  server RSS peak (HWM / polled)  verified")
+        var results: [(Int, Double)] = []
+        for n in counts {
+            let before = try await storedValues(query)
+            let cpu0 = (proc.cpuSeconds, ServerProcess.cpuSeconds(pid: "self"))
+            let r = try runPhase(clients: n, url: proc.url, spoolRoot: spoolRoot)
+            let cpu = "\(fixed(proc.cpuSeconds - cpu0.0, 1)) / \(fixed(ServerProcess.cpuSeconds(pid: "self") - cpu0.1, 1))"
+            let after = try await storedValues(query)
+            let mem = proc.memory()
+            let verified = after - before == r.values ? "yes (\(grouped(Double(after - before))) values counted)" : "NO: counted \(after - before), acknowledged \(r.values)"
+            let lat = Percentiles(r.latencies)
+            print("\(padded(String(n), 8)) \(padded(grouped(Double(r.values) / r.elapsed), 12)) \(padded(grouped(Double(r.events) / r.elapsed), 10)) "
+                  + "\(padded(String(r.batches), 8)) \(padded(fixed(lat.median * 1000), 11)) \(padded(fixed(lat.at(99) * 1000), 11)) \(padded(cpu, 21)) "
+                  + "\(padded("\(fixed(Double(mem.hwm ?? 0) / 1024, 1)) MB / \(fixed(Double(mem.polledPeak) / 1024, 1)) MB", 31)) \(verified)")
+            results.append((n, Double(r.values) / r.elapsed))
+        }
+        let mem = proc.memory()
+        let best = results.map(\.1).max() ?? 0
+        print("")
+        print("target: > 500,000 values/s: best \(grouped(best)) -> \(best > 500_000 ? "met" : "MISSED")")
+        let peakMB = Double(max(mem.hwm ?? 0, mem.polledPeak)) / 1024
+        print("target: server RSS < 150 MB: peak \(fixed(peakMB, 1)) MB -> \(peakMB < 150 ? "met" : "MISSED")")
+
+        if mlflow { runMLflow(counts: counts) }
+    }
+
+    /// Values in the dataset tables the workload fills, counted by the server.
+    private func storedValues(_ client: ServerClient) async throws -> Int {
+        let r = try await client.query(
+            "select (select count(*) from ds_otrainingmodel), (select count(*) from ds_itrainingmodel)",
+            dataflow: BenchWorkload.dataflow)
+        guard case .integer(let epochs)? = r.rows.first?[0], case .integer(let runs)? = r.rows.first?[1] else {
+            throw BenchError("unexpected count answer")
+        }
+        return Int(epochs) * BenchWorkload.epochValues + Int(runs) * BenchWorkload.hyperparameterValues
+    }
+
+    struct Phase {
+        var values = 0
+        var events = 0
+        var batches = 0
+        var elapsed = 0.0
+        var latencies: [Double] = []
+    }
+
+    /// `n` clients, each fed by its own thread, for `seconds`; then every client flushes.
+    private func runPhase(clients n: Int, url: String, spoolRoot: String) throws -> Phase {
+        let window = batchSize * 4
+        let clients = (0..<n).map { _ in
+            ProvenanceClient(configuration: ClientConfiguration(
+                url: url, batchSize: batchSize, batchInterval: .milliseconds(100), spoolDirectory: spoolRoot, adoptOrphanSpools: false))
+        }
+        let start = Date()
+        let deadline = start.addingTimeInterval(seconds)
+        let done = DispatchGroup()
+        let epochs = self.epochs
+        for (i, client) in clients.enumerated() {
+            done.enter()
+            let thread = Thread {
+                var run = 0
+                var sent = 0
+                while Date() < deadline {
+                    let id = i * 1_000_000 + run
+                    let exec = client.execution(dataflow: BenchWorkload.dataflow, name: "bench-\(n)-\(i)-\(run)-\(UUID().uuidString.prefix(8))", info: nil)
+                    let train = exec.task("trainingmodel")
+                    train.add(set: "itrainingmodel", row: BenchWorkload.hyperparameters(run: id))
+                    train.begin()
+                    let stamp = "2026-11-25T10:\(run % 60):00"
+                    for epoch in 1...epochs {
+                        train.save(set: "otrainingmodel", row: BenchWorkload.epochRow(run: id, epoch: epoch, timestamp: stamp))
+                        sent += 1
+                        // Flow control: a few batches ahead of the acknowledgements, no more.
+                        if sent % 100 == 0 {
+                            while client.undelivered > window { usleep(1000) }
+                        }
+                    }
+                    train.end()
+                    run += 1
+                }
+                done.leave()
+            }
+            thread.start()
+        }
+        done.wait()
+        for c in clients { _ = c.flush(timeout: .seconds(120)) }
+        var phase = Phase()
+        phase.elapsed = Date().timeIntervalSince(start)
+        for c in clients {
+            let s = c.stats
+            phase.values += s.valuesAcknowledged
+            phase.events += s.eventsAcknowledged
+            phase.batches += s.batchesAcknowledged
+            phase.latencies += s.acknowledgementLatencies
+            if s.eventsDropped > 0 || s.recordsSpooled > 0 {
+                print("  note: a client dropped \(s.eventsDropped) event(s) and spooled \(s.recordsSpooled) record(s)")
+            }
+            c.close(timeout: .seconds(10))
+        }
+        return phase
+    }
+
+    private func runMLflow(counts: [Int]) {
+        let root = FileManager.default.currentDirectoryPath
+        let python = mlflowPython.hasPrefix("/") ? mlflowPython : (root as NSString).appendingPathComponent(mlflowPython)
+        let script = (root as NSString).appendingPathComponent("benchmarks/mlflow_ingest.py")
+        guard FileManager.default.isExecutableFile(atPath: python), FileManager.default.fileExists(atPath: script) else {
+            print("\nMLflow: skipped (no \(python) or benchmarks/mlflow_ingest.py under \(root))")
+            return
+        }
+        print("\nMLflow side by side (benchmarks/mlflow_ingest.py):")
+        fflush(nil)  // the child writes to the same stdout: ours first
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [script, "--threads", counts.map(String.init).joined(separator: ","), "--seconds", String(seconds),
+                       "--batch-size", String(batchSize)]
+        do {
+            try p.run()
+            p.waitUntilExit()
+        } catch {
+            print("MLflow: could not run (\(error))")
+        }
+    }
+}
