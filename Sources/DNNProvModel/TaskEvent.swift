@@ -22,15 +22,13 @@ public struct TaskEvent: Sendable, Equatable {
     public var output: String?
     public var workspace: String?
     public var resource: String?
-    /// DfAnalyzer variants B and C: this message opens a new execution.
-    public var opensExecution: Bool
 
     public init(
         key: String? = nil, dataflow: String, execution: String?, transformation: String, task: String,
         status: TaskStatus = .running, time: Double? = nil, dependencies: [TaskRef] = [],
         sets: [ElementSet] = [], files: [FileRef] = [], performances: [Performance] = [],
         executionInfo: ExecutionInfo? = nil, error: String? = nil, output: String? = nil,
-        workspace: String? = nil, resource: String? = nil, opensExecution: Bool = false
+        workspace: String? = nil, resource: String? = nil
     ) {
         self.key = key
         self.dataflow = dataflow
@@ -48,7 +46,6 @@ public struct TaskEvent: Sendable, Equatable {
         self.output = output
         self.workspace = workspace
         self.resource = resource
-        self.opensExecution = opensExecution
     }
 }
 

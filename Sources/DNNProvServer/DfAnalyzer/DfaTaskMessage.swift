@@ -2,13 +2,14 @@ import DNNProvModel
 import Foundation
 
 /// A task message of the DfAnalyzer protocol (`POST /pde/task/json`), as the three client
-/// variants send it: ids and values as strings or numbers, `exec`/`first` (variants B and C),
+/// variants send it: ids and values as strings or numbers, `exec` (variants B and C; their
+/// `first` flag needs no handling since `exec` names the run),
 /// `email` and `hardware` (variant C), dependencies with comma-joined ids.
 struct DfaTaskMessage: Decodable {
     var event: TaskEvent
 
     enum CodingKeys: String, CodingKey {
-        case id, dataflow, transformation, status, exec, first, sets, dependency, performances, files
+        case id, dataflow, transformation, status, exec, sets, dependency, performances, files
         case email, hardware, workspace, resource, output, error
     }
 
@@ -60,7 +61,6 @@ struct DfaTaskMessage: Decodable {
             error: try c.decodeIfPresent(String.self, forKey: .error),
             output: try c.decodeIfPresent(String.self, forKey: .output),
             workspace: try c.decodeIfPresent(String.self, forKey: .workspace),
-            resource: try c.decodeIfPresent(String.self, forKey: .resource),
-            opensExecution: try c.decodeIfPresent(LenientString.self, forKey: .first)?.value == "1")
+            resource: try c.decodeIfPresent(String.self, forKey: .resource))
     }
 }
