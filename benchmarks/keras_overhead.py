@@ -54,6 +54,26 @@ class EpochClock(keras.callbacks.Callback):
             self.first = time.perf_counter()
 
 
+def timed(callback):
+    """Adds up the time the callback's hooks take on the training thread: the direct cost of
+    capture, which wall-time differences (±5 % noise on this small model) cannot resolve."""
+    callback.hook_seconds = 0.0
+    for name in ("on_train_begin", "on_epoch_begin", "on_epoch_end", "on_train_end",
+                 "on_train_batch_begin", "on_train_batch_end", "on_test_begin", "on_test_end"):
+        if getattr(type(callback), name) is getattr(keras.callbacks.Callback, name):
+            continue  # not overridden: wrapping a batch hook would make Keras call it every step
+        fn = getattr(callback, name)
+
+        def wrapper(*args, _fn=fn, **kwargs):
+            t = time.perf_counter()
+            try:
+                return _fn(*args, **kwargs)
+            finally:
+                callback.hook_seconds += time.perf_counter() - t
+        setattr(callback, name, wrapper)
+    return callback
+
+
 class MLflowEpochs(keras.callbacks.Callback):
     """What the ProvenanceCallback records, logged the MLflow way."""
 
@@ -140,16 +160,17 @@ def main():
 
     variants = {
         "none": lambda: [],
-        "dnnprov": lambda: [ProvenanceCallback("bench-epochs", adaptation=True)],
+        "dnnprov": lambda: [timed(ProvenanceCallback("bench-epochs", adaptation=True))],
         "dnnprov/batch": lambda: [DnnprovBatches()],
     }
     if ml_url:
-        variants["mlflow"] = lambda: [MLflowEpochs()]
+        variants["mlflow"] = lambda: [timed(MLflowEpochs())]
         variants["mlflow/batch"] = lambda: [MLflowEpochs(per_batch=True)]
 
     times = {k: [] for k in variants}
     steady = {k: [] for k in variants}
     flush_times = []
+    hooks = {k: [] for k in variants}
     try:
         # One untimed warm-up (JIT caches, imports).
         digits_cnn().fit(x, y, epochs=1, batch_size=args.batch_size, verbose=0)
@@ -162,6 +183,7 @@ def main():
                 model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=cbs)
                 t1 = time.perf_counter()
                 times[name].append(t1 - t0)
+                hooks[name] += [cb.hook_seconds for cb in cbs if hasattr(cb, "hook_seconds")]
                 steady[name].append(t1 - clock.first)
                 if name.startswith("dnnprov"):
                     t1 = time.perf_counter()
@@ -185,6 +207,11 @@ def main():
         print(f"  {name:14s} {med:8.3f}s {100 * (med - base) / base:+8.2f}%   "
               f"{med_s:10.3f}s {100 * (med_s - base_steady) / base_steady:+8.2f}%")
     print("  (epochs 2..N leaves out the first epoch, which holds the JIT compilation)")
+    for name, secs in hooks.items():
+        if secs:
+            med = statistics.median(secs)
+            print(f"  {name}: time inside the callback's hooks on the training thread: median {med * 1000:.2f} ms "
+                  f"per fit, {med / args.epochs * 1e6:.0f} µs per epoch = {100 * med / base:.3f}% of the fit")
     print(f"  (dnnprov flush after fit, not included above: median {statistics.median(flush_times) * 1000:.1f} ms)")
     print(f"  client stats: {dnnprov.get_client().stats()}")
 
