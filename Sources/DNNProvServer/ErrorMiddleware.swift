@@ -15,9 +15,6 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let e as ProvError {
             context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "error": "\(e.message)"])
             return Self.json(status: Self.status(e.kind), message: e.message, event: e.eventIndex)
-        } catch let e as DecodingError {
-            context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "error": "\(JSONBody.describe(e))"])
-            return Self.json(status: .badRequest, message: JSONBody.describe(e), event: JSONBody.eventIndex(e))
         } catch is NIOTooManyBytesError {
             return Self.tooLarge()
         } catch let e as HTTPError {
