@@ -26,15 +26,23 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        // TLS trust roots of the client (a private CA for https servers); already built for async-http-client.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
+        // SHA-256 of API tokens; already built for async-http-client's TLS stack.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Layer 1: the PROV-Df model. Pure values and validation, no I/O.
         .target(name: "DNNProvModel", swiftSettings: swiftSettings),
+        // sqlite3_db_config is variadic: this C shim turns off what user queries must not reach.
+        .target(name: "CSQLiteHardening", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Layer 2: the store. Schema management, ingestion and queries on SQLite (GRDB).
         .target(
             name: "DNNProvStore",
             dependencies: [
-                "DNNProvModel",
+                "DNNProvModel", "CSQLiteHardening",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -46,6 +54,9 @@ let package = Package(
             dependencies: [
                 "DNNProvModel", "DNNProvStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -61,6 +72,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -10,7 +10,7 @@ public enum Identifier {
     public static let reserved: Set<String> = [
         "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set",
         "data_dependency", "attribute", "dataflow_execution", "task", "task_dependency", "file",
-        "performance", "ingest_key", "sqlite_master", "sqlite_schema", "sqlite_sequence",
+        "performance", "ingest_key", "idempotency_key", "api_token", "sqlite_master", "sqlite_schema", "sqlite_sequence",
     ]
 
     /// Lower-cases and checks a set tag, transformation tag or attribute name.
@@ -18,11 +18,12 @@ public enum Identifier {
         let name = raw.trimmingWhitespace().lowercased()
         guard !name.isEmpty else { throw .badRequest("\(what) is empty") }
         guard name.utf8.count <= maxLength else {
-            throw .badRequest("\(what) '\(raw)' is \(name.utf8.count) characters long; the limit is \(maxLength)")
+            throw .badRequest("\(what) '\(raw.clipped())' is \(name.utf8.count) characters long; the limit is \(maxLength)")
         }
         guard isSQLIdentifier(name) else {
-            throw .badRequest("\(what) '\(raw)' must start with a letter or '_' and hold only letters, digits and '_'")
+            throw .badRequest("\(what) '\(raw.clipped())' must start with a letter or '_' and hold only letters, digits and '_'")
         }
+        try checkNotReservedPrefix(name, raw: raw, what: what)
         return name
     }
 
@@ -31,14 +32,23 @@ public enum Identifier {
         let name = raw.trimmingWhitespace().lowercased()
         guard !name.isEmpty else { throw .badRequest("dataflow tag is empty") }
         guard name.utf8.count <= maxDataflowLength else {
-            throw .badRequest("dataflow tag '\(raw)' is \(name.utf8.count) characters long; the limit is \(maxDataflowLength)")
+            throw .badRequest("dataflow tag '\(raw.clipped())' is \(name.utf8.count) characters long; the limit is \(maxDataflowLength)")
         }
         let ok = name.utf8.allSatisfy { isIdentByte($0) || $0 == UInt8(ascii: "-") }
             && !(name.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? false) && name.utf8.first != UInt8(ascii: "-")
         guard ok else {
-            throw .badRequest("dataflow tag '\(raw)' must start with a letter or '_' and hold only letters, digits, '_' and '-'")
+            throw .badRequest("dataflow tag '\(raw.clipped())' must start with a letter or '_' and hold only letters, digits, '_' and '-'")
         }
+        try checkNotReservedPrefix(name, raw: raw, what: "dataflow tag")
         return name
+    }
+
+    /// SQLite keeps names starting with `sqlite_` for itself: a table or view so named cannot be
+    /// created, so such tags are refused up front rather than failing inside the store.
+    private static func checkNotReservedPrefix(_ name: String, raw: String, what: String) throws(ProvError) {
+        if name.hasPrefix("sqlite_") {
+            throw .badRequest("\(what) '\(raw.clipped())' starts with 'sqlite_', which SQLite reserves for itself")
+        }
     }
 
     public static func isSQLIdentifier(_ s: String) -> Bool {

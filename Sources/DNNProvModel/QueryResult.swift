@@ -12,21 +12,31 @@ public struct QueryResult: Sendable, Codable, Equatable {
         }
     }
 
+    /// Which limit cut a result short.
+    public enum Limit: String, Sendable, Codable, Equatable {
+        /// The row limit of the request.
+        case rows
+        /// The byte budget of an answer (`--max-result-mb`).
+        case bytes
+    }
+
     public var columns: [Column]
     public var rows: [[QueryValue]]
-    /// More rows matched than the limit allowed.
+    /// More rows matched than the answer holds; `limit` says which limit stopped it.
     public var truncated: Bool
     public var elapsedMs: Double
+    public var limit: Limit?
 
-    public init(columns: [Column], rows: [[QueryValue]], truncated: Bool, elapsedMs: Double) {
+    public init(columns: [Column], rows: [[QueryValue]], truncated: Bool, elapsedMs: Double, limit: Limit? = nil) {
         self.columns = columns
         self.rows = rows
         self.truncated = truncated
         self.elapsedMs = elapsedMs
+        self.limit = limit
     }
 
     enum CodingKeys: String, CodingKey {
-        case columns, rows, truncated
+        case columns, rows, truncated, limit
         case elapsedMs = "elapsed_ms"
     }
 }

@@ -1,50 +1,87 @@
+import DNNProvModel
 import DNNProvStore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import ServiceLifecycle
-
-/// What `dnnprov serve` is configured with.
-public struct ServerConfiguration: Sendable {
-    public var host: String
-    public var port: Int
-    public var databasePath: String
-    public var logLevel: Logger.Level
-
-    public init(host: String = "127.0.0.1", port: Int = 22000, databasePath: String = "dnnprov.sqlite", logLevel: Logger.Level = .info) {
-        self.host = host
-        self.port = port
-        self.databasePath = databasePath
-        self.logLevel = logLevel
-    }
-}
 
 /// The composition root: the store, the router, the application. Tests build the same thing.
 public func buildApplication(_ config: ServerConfiguration) throws -> some ApplicationProtocol {
     var logger = Logger(label: "dnnprov")
     logger.logLevel = config.logLevel
-    let store = try ProvStore(path: config.databasePath, logger: logger)
-    return buildApplication(store: store, host: config.host, port: config.port, logger: logger)
+    let store = try ProvStore(path: config.databasePath, queryPool: config.queryPool, logger: logger)
+    return try buildApplication(store: store, configuration: config, logger: logger)
 }
 
-public func buildApplication(store: ProvStore, host: String = "127.0.0.1", port: Int = 0, logger: Logger = Logger(label: "dnnprov")) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(store: store),
-        configuration: .init(address: .hostname(host, port: port), serverName: "dnnprov"),
+/// The application over an opened store: what `dnnprov serve` runs and what tests start.
+public func buildApplication(store: ProvStore, configuration config: ServerConfiguration = .init(port: 0),
+                             logger: Logger = Logger(label: "dnnprov")) throws -> some ApplicationProtocol {
+    let server: HTTPServerBuilder
+    if let tls = config.tls {
+        var tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
+        tlsConfiguration.minimumTLSVersion = .tlsv12
+        server = try .tls(.http1(), tlsConfiguration: tlsConfiguration)
+    } else {
+        server = .http1()
+    }
+    var app = Application(
+        router: buildRouter(store: store, configuration: config),
+        server: server,
+        configuration: .init(address: .hostname(config.host, port: config.port), serverName: "dnnprov"),
         services: [StoreService(store: store)],
         logger: logger)
+    app.beforeServerStarts {
+        let hasTokens = (try? await store.hasTokens()) ?? false
+        logger.notice("\(describeAccess(config, hasTokens: hasTokens))")
+    }
+    return app
 }
 
-public func buildRouter(store: ProvStore) -> Router<AppRequestContext> {
+/// The line the server says at start about who may use it.
+func describeAccess(_ config: ServerConfiguration, hasTokens: Bool) -> String {
+    let scheme = config.tls == nil ? "http" : "https"
+    switch config.auth {
+    case .off:
+        return "auth off: anyone who can connect to \(scheme)://\(config.host):\(config.port) can read and write"
+    case .required:
+        return hasTokens
+            ? "tokens required on \(scheme)://\(config.host):\(config.port)"
+            : "tokens required on \(scheme)://\(config.host):\(config.port), and none exists yet: create one with 'dnnprov token create --role admin --db \(config.databasePath)'"
+    }
+}
+
+/// Every route, in groups whose middleware does the cross-cutting work: errors and the origin
+/// check for all; auth on `/api/v1` and the DfAnalyzer paths; roles on the groups inside them.
+public func buildRouter(store: ProvStore, configuration config: ServerConfiguration = .init()) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
         ErrorMiddleware()
+        OriginCheckMiddleware(requireLoopbackHost: config.auth == .off && ServerConfiguration.isLoopback(config.host))
     }
+    let authenticator = config.auth == .required ? Authenticator(store: store) : nil
+    let auth = AuthMiddleware(authenticator: authenticator)
+    let gate = AdmissionGate(limit: config.ingestConcurrency, maxWaiting: config.ingestQueue)
+
+    // Public: liveness, the API description, the UI's sign-in.
     HealthController(store: store).addRoutes(to: router)
-    DfAnalyzerController(store: store).addRoutes(to: router)
-    DataflowController(store: store).addRoutes(to: router)
-    BatchController(store: store).addRoutes(to: router)
-    QueryController(store: store).addRoutes(to: router)
+    OpenAPIController().addRoutes(to: router)
+    LoginController(authenticator: authenticator, secure: config.tls != nil).addRoutes(to: router)
+
+    let api = router.group("api/v1").add(middleware: auth)
+    DataflowController(store: store, limits: config.limits, gate: gate).addRoutes(to: api)
+    BatchController(store: store, limits: config.limits, gate: gate).addRoutes(to: api)
+    QueryController(store: store, limiter: ClientLimiter(limit: config.queriesPerClient), maxResultBytes: config.maxResultBytes)
+        .addRoutes(to: api)
+    TokenController(store: store, authenticator: authenticator).addRoutes(to: api)
+
+    let dfanalyzer = DfAnalyzerController(store: store, limits: config.limits, gate: gate)
+    dfanalyzer.addRoutes(to: router.group().add(middleware: auth))
+    dfanalyzer.addRoutes(to: router.group("t/:token").add(middleware: auth))
     return router
 }
 

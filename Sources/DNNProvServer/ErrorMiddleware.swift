@@ -1,56 +1,30 @@
 import DNNProvModel
-import DNNProvStore
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
 
-/// Turns every error into a JSON answer `{"error": "...", "event": n}` with a 4xx status for
-/// bad input, so clients always learn what was wrong and the server never answers with a
-/// bare 500 for input it could name.
+/// The last word on errors: refusals (`HTTPResponseError`, `ProvError` among them) are logged
+/// and answered as they say; anything else is a bug of ours, answered 500 with an incident id
+/// and no internal text (SQL, file paths, library messages stay in the server log).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let e as ProvError {
-            context.logger.notice("refused", metadata: ["path": "\(request.uri.path)", "error": "\(e.message)"])
-            return Self.json(status: Self.status(e.kind), message: e.message, event: e.eventIndex)
+            context.logger.notice("refused", metadata: ["path": "\(request.uri.path.clipped())", "error": "\(e.message)"])
+            return try e.response(from: request, context: context)
         } catch is NIOTooManyBytesError {
-            return Self.tooLarge()
+            return ErrorBody(error: "the request body is over the size limit; send smaller batches").response(status: .contentTooLarge)
         } catch let e as HTTPError {
-            if e.status == .contentTooLarge { return Self.tooLarge() }
-            return Self.json(status: e.status, message: e.body ?? e.status.reasonPhrase)
+            return ErrorBody(error: (e.body ?? e.status.reasonPhrase).clipped(to: ProvError.maxMessageLength)).response(status: e.status, headers: e.headers)
         } catch let e as any HTTPResponseError {
-            return Self.json(status: e.status, message: "\(e)")
+            return try e.response(from: request, context: context)
         } catch {
-            context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            return Self.json(status: .internalServerError, message: "\(error)")
+            let incident = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+            context.logger.error("request failed", metadata: [
+                "path": "\(request.uri.path.clipped())", "incident": "\(incident)", "error": "\(String(describing: error).clipped(to: 2000))"])
+            return ErrorBody(error: "internal error (incident \(incident)); the server log has the details").response(status: .internalServerError)
         }
-    }
-
-    static func tooLarge() -> Response {
-        json(status: .contentTooLarge, message: "the request body is larger than \(AppRequestContext.maxBodySize / 1024 / 1024) MiB; send smaller batches")
-    }
-
-    static func status(_ kind: ProvError.Kind) -> HTTPResponse.Status {
-        switch kind {
-        case .badRequest: return .badRequest
-        case .notFound: return .notFound
-        case .conflict: return .conflict
-        case .unprocessable: return .unprocessableContent
-        case .forbidden: return .forbidden
-        case .tooLarge: return .contentTooLarge
-        case .timeout: return .requestTimeout
-        }
-    }
-
-    struct Body: Encodable {
-        var error: String
-        var event: Int?
-    }
-
-    static func json(status: HTTPResponse.Status, message: String, event: Int? = nil) -> Response {
-        let data = (try? JSONEncoder().encode(Body(error: message, event: event))) ?? Data("{}".utf8)
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

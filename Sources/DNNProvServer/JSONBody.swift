@@ -1,18 +1,24 @@
 import DNNProvModel
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Reading request bodies and writing JSON answers. Bodies are read as bytes whatever their
 /// Content-Type (DfAnalyzer clients send `application/text` or nothing).
 enum JSONBody {
-    static func bytes(_ request: Request, context: some RequestContext) async throws -> Data {
+    /// The body, refused with 413 past `limit` bytes.
+    static func bytes(_ request: Request, limit: Int) async throws -> Data {
         var request = request
-        let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-        return Data(buffer.readableBytesView)
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw ProvError.tooLarge("the request body is larger than \(limit >> 20) MiB (--max-body-mb); send smaller batches")
+        }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-        let data = try await bytes(request, context: context)
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
+        let data = try await bytes(request, limit: limit)
         guard !data.isEmpty else { throw ProvError.badRequest("the request body is empty; expected JSON") }
         do {
             return try JSONDecoder().decode(T.self, from: data)

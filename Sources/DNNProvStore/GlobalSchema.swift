@@ -3,6 +3,36 @@ import GRDB
 /// The global provenance tables (PROV-Df, after DfAnalyzer), created by migrations.
 /// Dataset tables (`ds_<set>`) are created at run time, one per registered set.
 enum GlobalSchema {
+    /// The global tables user queries may read: the PROV-Df ones, not tokens or keys.
+    static let readableTables: Set<String> = [
+        "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set", "data_dependency",
+        "attribute", "dataflow_execution", "task", "task_dependency", "file", "performance", "idempotency_key",
+    ]
+
+    /// Tables no user query reads: token digests, legacy keys, the migration log.
+    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations"]
+
+    /// For a caller scoped to some dataflows: a view of a global table holding only their rows,
+    /// or nil when `table` is not one of the readable global tables.
+    static func scopedSelect(_ table: String, dataflowIDs: [Int64]) -> String? {
+        let ids = dataflowIDs.isEmpty ? "NULL" : dataflowIDs.map(String.init).joined(separator: ", ")
+        let transformations = "SELECT id FROM main.data_transformation WHERE df_id IN (\(ids))"
+        let sets = "SELECT id FROM main.data_set WHERE df_id IN (\(ids))"
+        let tasks = "SELECT t.id FROM main.task t JOIN main.dataflow_execution e ON e.id = t.df_exec WHERE e.df_id IN (\(ids))"
+        let condition: String
+        switch table {
+        case "dataflow": condition = "id IN (\(ids))"
+        case "dataflow_version", "data_transformation", "program", "data_set", "dataflow_execution", "idempotency_key":
+            condition = "df_id IN (\(ids))"
+        case "use_program": condition = "dt_id IN (\(transformations))"
+        case "data_dependency", "attribute": condition = "ds_id IN (\(sets))"
+        case "task": condition = "df_exec IN (SELECT id FROM main.dataflow_execution WHERE df_id IN (\(ids)))"
+        case "task_dependency", "file", "performance": condition = "task_id IN (\(tasks))"
+        default: return nil
+        }
+        return "SELECT * FROM main.\(table) WHERE \(condition)"
+    }
+
     static func migrator() -> DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-prov-df") { db in
@@ -114,6 +144,27 @@ enum GlobalSchema {
                 );
                 -- Idempotency keys of the batch API: an event whose key is here was stored.
                 CREATE TABLE ingest_key (key TEXT PRIMARY KEY) WITHOUT ROWID;
+                """)
+        }
+        // Idempotency keys scoped per dataflow, with the fingerprint of the event they stored
+        // (a reused key with other content is refused); API tokens, stored as SHA-256 digests.
+        m.registerMigration("v2-keys-and-tokens") { db in
+            try db.execute(sql: """
+                CREATE TABLE idempotency_key (
+                    df_id INTEGER NOT NULL REFERENCES dataflow(id),
+                    key TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    PRIMARY KEY (df_id, key)
+                ) WITHOUT ROWID;
+                CREATE TABLE api_token (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    digest TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    dataflows TEXT,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                );
                 """)
         }
         return m

@@ -39,15 +39,11 @@ struct Ingestion {
     }
 
     private func ingest(_ e: TaskEvent, into result: inout IngestResult) throws {
-        if let key = e.key {
-            let stmt = try state.statement(db, "INSERT OR IGNORE INTO ingest_key(key) VALUES (?)")
-            try stmt.execute(arguments: [key])
-            if db.changesCount == 0 {
-                result.duplicates += 1
-                return
-            }
-        }
         let df = try state.catalog.dataflows[e.dataflow] ?? state.catalog.dataflow(Identifier.normalizeDataflow(e.dataflow))
+        if let key = e.key, try isDuplicate(key: key, of: e, dataflow: df.id) {
+            result.duplicates += 1
+            return
+        }
         let t = try df.transformation(Self.tag(e.transformation, in: df.transformations, what: "transformation tag"))
         let identifier = e.task.trimmingCharacters()
         guard !identifier.isEmpty else { throw ProvError.badRequest("task id is empty") }
@@ -107,6 +103,26 @@ struct Ingestion {
                 .execute(arguments: [task, p.startTime, p.endTime])
         }
         result.stored += 1
+    }
+
+    /// Records the event's idempotency key (per dataflow). A key already recorded with the same
+    /// content is a retry: the event is skipped. With other content it is refused (409): two
+    /// different events under one key would otherwise lose the second silently.
+    private func isDuplicate(key: String, of e: TaskEvent, dataflow: Int64) throws -> Bool {
+        let fingerprint = e.fingerprint
+        try state.statement(db, "INSERT OR IGNORE INTO idempotency_key(df_id, key, fingerprint) VALUES (?, ?, ?)")
+            .execute(arguments: [dataflow, key, fingerprint])
+        if db.changesCount > 0 {
+            // Keys stored before keys had a scope and a fingerprint: a retry of such an event.
+            guard state.hasLegacyKeys else { return false }
+            return try Bool.fetchOne(state.statement(db, "SELECT EXISTS (SELECT 1 FROM ingest_key WHERE key = ?)"), arguments: [key]) ?? false
+        }
+        let stored = try String.fetchOne(
+            state.statement(db, "SELECT fingerprint FROM idempotency_key WHERE df_id = ? AND key = ?"), arguments: [dataflow, key])
+        guard stored == fingerprint else {
+            throw ProvError.conflict("idempotency key '\(key.clipped())' was already used for an event with other content; keys must be unique per event")
+        }
+        return true
     }
 
     // MARK: rows

@@ -40,7 +40,10 @@ extension ProvStore {
     /// The dataflow's id and tag, by tag or by numeric id (the DfAnalyzer API uses ids).
     public func dataflowIdentity(_ tagOrID: String) throws -> (id: Int64, tag: String) {
         let c = catalog
-        if let id = Int64(tagOrID), let df = c.dataflows.values.first(where: { $0.id == id }) { return (df.id, df.tag) }
+        if let id = Int64(tagOrID) {
+            guard let df = c.dataflows.values.first(where: { $0.id == id }) else { throw ProvError.notFound("no dataflow with id \(id)") }
+            return (df.id, df.tag)
+        }
         let df = try c.dataflow(Identifier.normalizeDataflow(tagOrID))
         return (df.id, df.tag)
     }
@@ -138,8 +141,12 @@ extension ProvStore {
             + " ORDER BY id LIMIT \(filter.limit) OFFSET \(filter.offset)"
         let arguments = StatementArguments(args)
         return try await read { db in
-            let plan = QueryPlan(rawSQL: sql, arguments: arguments)
-            return try plan.run(db, limit: filter.limit)
+            let statement = try db.makeStatement(sql: sql)
+            let rows: [[QueryValue]] = try Row.fetchAll(statement, arguments: arguments).map { row in row.databaseValues.map { QueryValue($0) } }
+            let columns = statement.columnNames.enumerated().map { (i, name) in
+                QueryResult.Column(name: name, type: rows.lazy.map { $0[i] }.first { $0 != .null }?.typeName ?? "NULL")
+            }
+            return QueryResult(columns: columns, rows: rows, truncated: false, elapsedMs: 0)
         }
     }
 }

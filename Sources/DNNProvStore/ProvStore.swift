@@ -10,13 +10,16 @@ import Logging
 public final class ProvStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// User queries run here, apart from `pool`, which serves listings and health.
+    let queries: QueryEngine
     private let writer: GroupCommit?
     private let published: LockedValue<Catalog>
     let logger: Logger
 
     /// Opens (creating when needed) the store at `path`. `readOnly` opens an existing file
     /// for queries only: no migration, no writer.
-    public init(path: String, readOnly: Bool = false, logger: Logger = Logger(label: "dnnprov.store")) throws {
+    public init(path: String, readOnly: Bool = false, queryPool: QueryPoolConfiguration = .init(),
+                logger: Logger = Logger(label: "dnnprov.store")) throws {
         self.path = path
         self.logger = logger
         if readOnly && !FileManager.default.fileExists(atPath: path) {
@@ -32,6 +35,7 @@ public final class ProvStore: Sendable {
         }
         pool = try DatabasePool(path: path, configuration: config)
         if !readOnly { try GlobalSchema.migrator().migrate(pool) }
+        queries = QueryEngine(path: path, configuration: queryPool)
         let catalog = try pool.read(Catalog.load)
         published = LockedValue(catalog)
         logger.info("opened database", metadata: [
@@ -40,7 +44,9 @@ public final class ProvStore: Sendable {
             writer = nil
         } else {
             let published = self.published
-            writer = GroupCommit(pool: pool, state: WriterState(catalog: catalog), logger: logger) { published.set($0) }
+            let state = WriterState(catalog: catalog)
+            state.hasLegacyKeys = try pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM ingest_key)") ?? false }
+            writer = GroupCommit(pool: pool, state: state, logger: logger) { published.set($0) }
         }
     }
 
@@ -57,7 +63,7 @@ public final class ProvStore: Sendable {
     /// The catalog as of the last commit.
     var catalog: Catalog { published.get() }
 
-    private func write<T: Sendable>(_ work: @escaping (Database, WriterState) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ work: @escaping (Database, WriterState) throws -> T) async throws -> T {
         guard let writer else { throw ProvError.forbidden("the database was opened read-only") }
         return try await writer.submit(work)
     }

@@ -19,62 +19,55 @@ public struct QueryOptions: Sendable {
     public var dataflow: String?
     public var limit: Int
     public var timeout: Duration
+    /// The most bytes of values an answer holds; past it the answer stops and says so.
+    public var maxBytes: Int
+    /// The dataflows the caller may see; others' tables, names and rows are out of reach.
+    public var scope: DataflowScope
 
-    public init(dataflow: String? = nil, limit: Int = 10_000, timeout: Duration = .seconds(10)) {
+    public init(dataflow: String? = nil, limit: Int = 10_000, timeout: Duration = .seconds(10),
+                maxBytes: Int = 16 << 20, scope: DataflowScope = .all) {
         self.dataflow = dataflow
         self.limit = limit
         self.timeout = timeout
+        self.maxBytes = maxBytes
+        self.scope = scope
     }
 
     public static let maxLimit = 1_000_000
 }
 
 extension ProvStore {
-    /// Runs one read-only SQL statement. Writing statements (INSERT, UPDATE, DROP, ATTACH, writing
-    /// PRAGMAs, ...) are refused before they run, and the reader connections are read-only anyway.
+    /// Runs one read-only SQL statement on the query pool (see `QueryConnection` for what keeps
+    /// it read-only and in scope). The timeout covers waiting for a connection, running, and
+    /// building the answer; the answer stops at the row limit or the byte budget.
     public func query(_ sql: String, options: QueryOptions = .init()) async throws -> QueryResult {
         guard options.limit > 0, options.limit <= QueryOptions.maxLimit else {
             throw ProvError.badRequest("limit must be between 1 and \(QueryOptions.maxLimit)")
         }
-        let plan = try QueryPlan(sql: sql, dataflow: options.dataflow, catalog: catalog)
-        let limit = options.limit
         let start = ContinuousClock.now
-        let read: @Sendable () async throws -> QueryResult = { [pool] in
-            try await pool.read { db in try plan.run(db, limit: limit) }
-        }
-        var result = try await withThrowingTaskGroup(of: QueryResult.self) { group in
-            group.addTask(operation: read)
-            group.addTask {
-                try await Task.sleep(for: options.timeout)
-                throw ProvError(.timeout, "the query ran longer than \(options.timeout) and was stopped")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
-        }
+        let plan = try QueryPlan(sql: sql, dataflow: options.dataflow, scope: options.scope, catalog: catalog)
+        var result = try await queries.run(plan, limit: options.limit, maxBytes: options.maxBytes, deadline: start + options.timeout)
         let elapsed = ContinuousClock.now - start
         result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return result
     }
 }
 
-/// A checked and rewritten query: the SQL to run and the temporary views it needs.
+/// A checked and rewritten user query: the SQL to run, the temporary views it needs, and what
+/// the authorizer lets it read.
 struct QueryPlan: Sendable {
     struct View: Sendable { var name: String; var select: String }
     var sql: String
     var views: [View]
-    var arguments = StatementArguments()
-
-    /// SQL built by the store itself (listings): no checks, no views.
-    init(rawSQL: String, arguments: StatementArguments) {
-        sql = rawSQL
-        views = []
-        self.arguments = arguments
-    }
+    var policy: QueryPolicy
 
     static let allowedFirst: Set<String> = ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"]
-    static let readingPragmas: Set<String> = ["table_info", "table_xinfo", "index_list", "index_info", "foreign_key_list"]
+    static let writing: Set<String> = [
+        "INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "CREATE", "DROP", "ALTER", "ATTACH", "DETACH", "VACUUM",
+        "REINDEX", "ANALYZE", "BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE",
+    ]
 
-    init(sql: String, dataflow: String?, catalog: Catalog) throws {
+    init(sql: String, dataflow: String?, scope: DataflowScope = .all, catalog: Catalog) throws {
         let tokens = try SQLLexer.tokens(sql)
         guard let first = tokens.first else { throw ProvError.badRequest("the query is empty") }
         if let semi = tokens.firstIndex(where: { $0.isPunctuation(";") }),
@@ -83,22 +76,29 @@ struct QueryPlan: Sendable {
         }
         let keyword = first.kind == .word ? first.text.uppercased() : ""
         guard Self.allowedFirst.contains(keyword) else {
-            throw ProvError.forbidden("only read-only queries are allowed (SELECT, WITH, VALUES, EXPLAIN); '\(first.text)' would change the database")
+            if Self.writing.contains(keyword) {
+                throw ProvError.forbidden("only read-only queries are allowed (SELECT, WITH, VALUES, EXPLAIN); '\(first.text)' would change the database")
+            }
+            throw ProvError.badRequest("'\(first.text.clipped(to: 40))' does not start a statement dnnprov knows; queries start with SELECT, WITH, VALUES, EXPLAIN or PRAGMA")
         }
         if keyword == "PRAGMA" {
             let name = tokens.count > 1 ? tokens[1].text.lowercased() : ""
-            guard Self.readingPragmas.contains(name), !tokens.contains(where: { $0.isPunctuation("=") }) else {
-                throw ProvError.forbidden("only reading PRAGMAs are allowed (\(Self.readingPragmas.sorted().joined(separator: ", ")))")
+            guard QueryPolicy.pragmas.contains(name), !tokens.contains(where: { $0.isPunctuation("=") }) else {
+                throw ProvError.forbidden("only reading PRAGMAs are allowed (\(QueryPolicy.pragmas.sorted().joined(separator: ", ")))")
             }
         }
 
+        // The dataflows this caller may name.
+        let visible = catalog.dataflows.filter { scope.contains($0.key) }
         // Names resolved through temporary views: the chosen dataflow's sets unqualified,
-        // any dataflow's sets qualified by its tag.
+        // any visible dataflow's sets qualified by its tag.
         let chosen: DataflowEntry?
         if let tag = dataflow, !tag.isEmpty {
-            chosen = try catalog.dataflow(Identifier.normalizeDataflow(tag))
-        } else if catalog.dataflows.count == 1 {
-            chosen = catalog.dataflows.values.first
+            let normalized = try Identifier.normalizeDataflow(tag)
+            guard let df = visible[normalized] else { throw ProvError.notFound("unknown dataflow '\(tag.clipped())'") }
+            chosen = df
+        } else if visible.count == 1 {
+            chosen = visible.values.first
         } else {
             chosen = nil
         }
@@ -111,7 +111,7 @@ struct QueryPlan: Sendable {
             let tok = tokens[i]
             let afterDot = i > 0 && tokens[i - 1].isPunctuation(".")
             if tok.isName, !afterDot, i + 2 < tokens.count, tokens[i + 1].isPunctuation("."), tokens[i + 2].isName,
-               let df = catalog.dataflows[tok.text.lowercased()],
+               let df = visible[tok.text.lowercased()],
                let (set, isTable) = Self.setNamed(tokens[i + 2].text, in: df) {
                 let name = "\(df.tag).\(isTable ? "ds_" : "")\(set.tag)"
                 views[name] = View(name: name, select: Self.select(set))
@@ -120,16 +120,29 @@ struct QueryPlan: Sendable {
                 i += 3
                 continue
             }
-            if tok.isName, !afterDot, !(i + 1 < tokens.count && tokens[i + 1].isPunctuation(".")), let df = chosen,
-               let (set, isTable) = Self.setNamed(tok.text, in: df) {
-                let name = (isTable ? "ds_" : "") + set.tag
-                views[name] = View(name: name, select: Self.select(set))
+            if tok.isName, !afterDot, !(i + 1 < tokens.count && tokens[i + 1].isPunctuation(".")) {
+                if let df = chosen, let (set, isTable) = Self.setNamed(tok.text, in: df) {
+                    let name = (isTable ? "ds_" : "") + set.tag
+                    views[name] = View(name: name, select: Self.select(set))
+                } else if let ids = scope.tags.map({ tags in visible.values.filter { tags.contains($0.tag) }.map(\.id) }),
+                          let filter = GlobalSchema.scopedSelect(tok.text.lowercased(), dataflowIDs: ids) {
+                    // A scoped caller sees the global tables through views holding only its dataflows' rows.
+                    views[tok.text.lowercased()] = View(name: tok.text.lowercased(), select: filter)
+                }
             }
             i += 1
         }
         out += String(decoding: bytes[copied...], as: UTF8.self)
         self.sql = out
         self.views = views.values.sorted { $0.name < $1.name }
+
+        // Direct reads: the physical tables of visible sets, the views, and (unscoped) the global tables.
+        var tables = Set(visible.values.flatMap { $0.sets.values.map { $0.table.lowercased() } })
+        // Unscoped readers may also look at the schema (every dataflow's tables are theirs anyway).
+        if scope == .all { tables.formUnion(GlobalSchema.readableTables.union(["sqlite_master", "sqlite_schema"])) }
+        let existing = Set(catalog.dataflows.values.flatMap { $0.sets.values.map { $0.table.lowercased() } })
+            .union(GlobalSchema.readableTables).union(GlobalSchema.internalTables)
+        policy = QueryPolicy(unrestricted: false, tables: tables, views: Set(views.keys), existing: existing)
     }
 
     /// `ds_<set>` (the table) or `<set>` (its view) of a dataflow.
@@ -144,44 +157,5 @@ struct QueryPlan: Sendable {
     static func select(_ s: SetEntry) -> String {
         let cols = ["id"] + s.orderedTaskColumns.map { "\($0)_task_id" } + s.attributes.map(\.name)
         return "SELECT \(cols.map(\.quotedIdentifier).joined(separator: ", ")) FROM main.\(s.table.quotedIdentifier)"
-    }
-
-    func run(_ db: Database, limit: Int) throws -> QueryResult {
-        for v in views {
-            try db.execute(sql: "CREATE TEMP VIEW \(v.name.quotedIdentifier) AS \(v.select)")
-        }
-        defer {
-            for v in views { try? db.execute(sql: "DROP VIEW IF EXISTS temp.\(v.name.quotedIdentifier)") }
-        }
-        let statement: Statement
-        do {
-            statement = try db.makeStatement(sql: sql)
-        } catch let e as DatabaseError {
-            throw ProvError.badRequest("SQL error: \(e.message ?? "\(e)")")
-        }
-        guard statement.isReadonly else {
-            throw ProvError.forbidden("only read-only queries are allowed; this statement would change the database")
-        }
-        let names = statement.columnNames
-        var rows: [[QueryValue]] = []
-        var truncated = false
-        do {
-            let cursor = try Row.fetchCursor(statement, arguments: arguments)
-            while let row = try cursor.next() {
-                if rows.count == limit {
-                    truncated = true
-                    break
-                }
-                rows.append(row.databaseValues.map(QueryValue.init))
-            }
-        } catch let e as DatabaseError where e.resultCode == .SQLITE_INTERRUPT {
-            throw CancellationError()
-        } catch let e as DatabaseError {
-            throw ProvError.badRequest("SQL error: \(e.message ?? "\(e)")")
-        }
-        let columns = names.enumerated().map { (i, name) in
-            QueryResult.Column(name: name, type: rows.lazy.map { $0[i] }.first { $0 != .null }?.typeName ?? "NULL")
-        }
-        return QueryResult(columns: columns, rows: rows, truncated: truncated, elapsedMs: 0)
     }
 }

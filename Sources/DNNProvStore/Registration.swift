@@ -85,8 +85,13 @@ struct Registration {
     /// scan instead of a million index lookups. `id` (unique, increasing) keeps the order rows
     /// arrived in, for `ORDER BY id` and live polling.
     private func ensureSet(_ s: SetSpec, owner: String, in df: inout DataflowEntry) throws -> Bool {
+        let known = df.sets[s.tag].map { e in Set(e.attributes.map(\.name)) } ?? []
+        let total = known.count + s.attributes.filter { !known.contains($0.name) }.count
+        guard total <= Self.maxAttributes else {
+            throw ProvError.unprocessable("set '\(s.tag)' would have \(total) attributes; a set holds at most \(Self.maxAttributes)")
+        }
         guard var entry = df.sets[s.tag] else {
-            let table = SetEntry.physicalTable(dataflow: df.tag, set: s.tag)
+            let table = try uniqueTableName(SetEntry.physicalTable(dataflow: df.tag, set: s.tag))
             try db.execute(sql: "INSERT INTO data_set(df_id, tag, table_name) VALUES (?, ?, ?)", arguments: [df.id, s.tag, table])
             var entry = SetEntry(id: db.lastInsertedRowID, tag: s.tag, table: table)
             let ownerColumn = "\(owner)_task_id".quotedIdentifier
@@ -123,6 +128,19 @@ struct Registration {
         return changed
     }
 
+    /// The physical name, or a numbered variant when another dataflow's set already has it
+    /// (dataflow `a__ds_b` with set `c` and dataflow `a` with set `b__ds_c` meet at `a__ds_b__ds_c`).
+    /// The name is kept in `data_set.table_name`; queries reach tables through their tags.
+    private func uniqueTableName(_ base: String) throws -> String {
+        var name = base
+        var n = 1
+        while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?))", arguments: [name]) ?? false {
+            n += 1
+            name = "\(base)__\(n)"
+        }
+        return name
+    }
+
     /// Adds `<transformation>_task_id` to the set's table when missing.
     private func ensureTaskColumn(set: String, transformation: String, in df: inout DataflowEntry) throws -> Bool {
         guard var entry = df.sets[set], !entry.taskColumns.contains(transformation) else { return false }
@@ -149,6 +167,9 @@ struct Registration {
         try db.execute(sql: "INSERT INTO data_dependency(previous_dt_id, next_dt_id, ds_id) VALUES (?, ?, ?)", arguments: [prev, next, dsID])
         return true
     }
+
+    /// SQLite tables hold at most 2,000 columns; task columns and `id` need some.
+    static let maxAttributes = 1_900
 
     static func sqlType(_ t: AttributeType) -> String { t.isNumeric ? "REAL" : "TEXT" }
 }

@@ -1,3 +1,4 @@
+import DNNProvModel
 import Foundation
 
 /// Times are stored as UTC text, `YYYY-MM-DD HH:MM:SS.mmm`: sortable, readable, and understood by
@@ -6,6 +7,9 @@ enum Timestamp {
     static func now() -> String { format(Date().timeIntervalSince1970) }
 
     static func format(_ epoch: Double) -> String {
+        // Requests are checked against Limits first; the clamp keeps any other caller from
+        // reaching a trapping conversion (1e300 seconds would not fit in Int64).
+        let epoch = epoch.isFinite ? min(max(epoch, 0), Limits.maxEventTime) : 0
         let ms = Int64((epoch * 1000).rounded())
         let secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let milli = Int(ms - secs * 1000)

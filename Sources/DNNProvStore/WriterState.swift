@@ -20,6 +20,8 @@ final class WriterState: @unchecked Sendable {
     var statements: [StatementKey: Statement] = [:]
     /// set id -> the id the next row of its table gets.
     var nextRowIDs: [Int64: Int64] = [:]
+    /// The database holds idempotency keys from before they were scoped per dataflow.
+    var hasLegacyKeys = false
 
     struct StatementKey: Hashable { var set: Int64; var transformation: String; var kind: Int; var attributes: Int }
     struct ExecutionKey: Hashable { var dataflow: Int64; var tag: String }

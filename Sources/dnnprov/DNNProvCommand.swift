@@ -1,9 +1,11 @@
 import ArgumentParser
+import DNNProvModel
 
 @main
 struct DNNProvCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dnnprov",
         abstract: "Provenance of deep-learning training: capture, store as W3C PROV, query with SQL.",
-        subcommands: [ServeCommand.self, QueryCommand.self, DataflowsCommand.self, TasksCommand.self])
+        version: DNNProvVersion.current,
+        subcommands: [ServeCommand.self, QueryCommand.self, DataflowsCommand.self, TasksCommand.self, TokenCommand.self])
 }

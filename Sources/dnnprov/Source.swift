@@ -16,19 +16,19 @@ struct SourceOptions: ParsableArguments {
 
     func query(_ sql: String, dataflow: String?, limit: Int) async throws -> QueryResult {
         if let db {
-            let store = try ProvStore(path: db, readOnly: true)
+            let store = try ProvStore(path: db, readOnly: true, logger: .quiet)
             return try await store.query(sql, options: QueryOptions(dataflow: dataflow, limit: limit))
         }
         return try await ServerClient(url: url).query(sql, dataflow: dataflow, limit: limit)
     }
 
     func dataflows() async throws -> [DataflowSummary] {
-        if let db { return try await ProvStore(path: db, readOnly: true).dataflows() }
+        if let db { return try await ProvStore(path: db, readOnly: true, logger: .quiet).dataflows() }
         return try await ServerClient(url: url).dataflows()
     }
 
     func tasks(_ tag: String, execution: String?) async throws -> [TaskSummary] {
-        if let db { return try await ProvStore(path: db, readOnly: true).tasks(of: tag, execution: execution) }
+        if let db { return try await ProvStore(path: db, readOnly: true, logger: .quiet).tasks(of: tag, execution: execution) }
         return try await ServerClient(url: url).tasks(dataflow: tag, execution: execution)
     }
 }

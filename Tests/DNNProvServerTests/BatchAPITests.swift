@@ -83,7 +83,9 @@ final class BatchAPITests: XCTestCase {
     private static func snapshot(_ api: LiveAPI) async throws -> [String] {
         let tables = try await api.query("select name, sql from sqlite_master order by name", dataflow: nil)
         var out = tables.strings("sql").map { $0 ?? "" }
-        for name in tables.strings("name").map({ $0! }) where !name.hasPrefix("sqlite_") {
+        // Internal tables (tokens, the migration log, legacy keys) are out of the query API's reach.
+        let hidden: Set<String> = ["api_token", "grdb_migrations", "ingest_key"]
+        for name in tables.strings("name").map({ $0! }) where !name.hasPrefix("sqlite_") && !hidden.contains(name) {
             let isTable = try await api.query("select type from sqlite_master where name = '\(name)'", dataflow: nil).strings("type") == ["table"]
             if isTable {
                 out.append("\(name): \(try await api.query("select count(*) as n from \"\(name)\"", dataflow: nil).ints("n"))")
@@ -140,7 +142,7 @@ final class BatchAPITests: XCTestCase {
             let slow = try await api.post("/api/v1/query", json: [
                 "sql": "with recursive n(i) as (select 1 union all select i + 1 from n) select count(*) from n", "timeout_ms": 300])
             XCTAssertEqual(slow.status, .requestTimeout, slow.text)
-            XCTAssertTrue(slow.error.contains("longer than"), slow.error)
+            XCTAssertTrue(slow.error.contains("time limit"), slow.error)
             // The server still answers.
             let health = try await api.get("/health")
             XCTAssertEqual(health.status, .ok)

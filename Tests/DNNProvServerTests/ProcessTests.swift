@@ -82,7 +82,7 @@ final class ProcessTests: XCTestCase {
 
         server = try ServerProcess(database: db.path)
         defer { server.stop() }
-        let stored = try HTTP.post(server.url + "/api/v1/query", json: ["sql": "select key from ingest_key", "limit": 1_000_000])
+        let stored = try HTTP.post(server.url + "/api/v1/query", json: ["sql": "select key from idempotency_key", "limit": 1_000_000])
         let rows = (try JSONSerialization.jsonObject(with: stored.body) as? [String: Any])?["rows"] as? [[String]] ?? []
         let storedKeys = Set(rows.map { $0[0] })
         XCTAssertTrue(ackedKeys.isSubset(of: storedKeys), "\(ackedKeys.subtracting(storedKeys).count) acknowledged events lost")

@@ -6,14 +6,21 @@ import Hummingbird
 /// the commit.
 struct BatchController {
     let store: ProvStore
-    /// Batches read, decoded and waiting for the writer at once.
-    let gate = AdmissionGate(limit: 8)
+    let limits: Limits
+    /// Write requests read, decoded and waiting for the writer at once (shared by every write route).
+    let gate: AdmissionGate
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/batch") { request, context in
-            try await gate.run {
-                let batch = try await JSONBody.decode(BatchRequest.self, from: request, context: context)
-                let result = try await store.ingest(batch.events.map(\.event), options: .strict)
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.group().add(middleware: RequireRoleMiddleware(role: .writer)).post("batch") { request, context in
+            let principal = try context.requirePrincipal()
+            return try await gate.run {
+                let batch = try await JSONBody.decode(BatchRequest.self, from: request, limit: limits.maxBodyBytes)
+                let events = batch.events.map(\.event)
+                try limits.check(events)
+                for (i, e) in events.enumerated() {
+                    do { try principal.requireWritable(e.dataflow) } catch let e as ProvError { throw e.at(event: i) }
+                }
+                let result = try await store.ingest(events, options: .strict)
                 return try JSONBody.response(result)
             }
         }

@@ -2,30 +2,41 @@ import DNNProvModel
 import DNNProvStore
 import Hummingbird
 
-/// `/api/v1/dataflows`: register dataflows and list what is stored.
+/// `/api/v1/dataflows`: register dataflows (writers) and list what is stored (readers, each
+/// seeing only the dataflows of its scope).
 struct DataflowController {
     let store: ProvStore
+    let limits: Limits
+    let gate: AdmissionGate
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        let group = router.group("/api/v1/dataflows")
-        group.post { request, context in
-            let spec = try await JSONBody.decode(DataflowSpec.self, from: request, context: context)
-            let result = try await store.register(spec)
-            return try JSONBody.response(result, status: result.changed && result.version == 1 ? .created : .ok)
+    func addRoutes(to api: RouterGroup<AppRequestContext>) {
+        api.group("dataflows").add(middleware: RequireRoleMiddleware(role: .writer)).post { request, context in
+            let principal = try context.requirePrincipal()
+            return try await gate.run {
+                let spec = try await JSONBody.decode(DataflowSpec.self, from: request, limit: limits.maxBodyBytes)
+                try principal.requireWritable(spec.tag)
+                try limits.check(spec)
+                let result = try await store.register(spec)
+                return try JSONBody.response(result, status: result.changed && result.version == 1 ? .created : .ok)
+            }
         }
-        group.get { _, _ in try JSONBody.response(try await store.dataflows()) }
+        let group = api.group("dataflows").add(middleware: RequireRoleMiddleware(role: .reader))
+        group.get { _, context in
+            let scope = try context.requirePrincipal().scope
+            return try JSONBody.response(try await store.dataflows().filter { scope.contains($0.tag) })
+        }
         group.get(":tag") { _, context in
-            try JSONBody.response(try store.specification(of: context.parameters.require("tag")))
+            try JSONBody.response(try store.specification(of: Self.visibleTag(context)))
         }
         group.get(":tag/sets") { _, context in
-            try JSONBody.response(try store.sets(of: context.parameters.require("tag")))
+            try JSONBody.response(try store.sets(of: Self.visibleTag(context)))
         }
         group.get(":tag/executions") { _, context in
-            try JSONBody.response(try await store.executions(of: context.parameters.require("tag")))
+            try JSONBody.response(try await store.executions(of: Self.visibleTag(context)))
         }
         group.get(":tag/tasks") { request, context in
             let execution = request.uri.queryParameters.get("execution")
-            return try JSONBody.response(try await store.tasks(of: context.parameters.require("tag"), execution: execution))
+            return try JSONBody.response(try await store.tasks(of: Self.visibleTag(context), execution: execution))
         }
         group.get(":tag/sets/:set/rows") { request, context in
             let q = request.uri.queryParameters
@@ -33,16 +44,29 @@ struct DataflowController {
                 execution: q.get("execution"),
                 task: try Self.integer(q.get("task"), "task"),
                 after: try Self.integer(q.get("after"), "after"),
-                limit: Int(try Self.integer(q.get("limit"), "limit") ?? 1000),
-                offset: Int(try Self.integer(q.get("offset"), "offset") ?? 0))
-            let rows = try await store.rows(of: context.parameters.require("tag"), set: context.parameters.require("set"), filter: filter)
+                limit: try Self.integer(q.get("limit"), "limit", in: 1...100_000) ?? 1000,
+                offset: try Self.integer(q.get("offset"), "offset", in: 0...Int64(Int32.max)) ?? 0)
+            let rows = try await store.rows(of: Self.visibleTag(context), set: context.parameters.require("set"), filter: filter)
             return try JSONBody.response(rows)
         }
     }
 
+    /// The `{tag}` of the path, refused as unknown when out of the caller's scope.
+    static func visibleTag(_ context: AppRequestContext) throws -> String {
+        let tag = try context.parameters.require("tag")
+        try context.requirePrincipal().requireVisible(tag)
+        return tag
+    }
+
     static func integer(_ raw: String?, _ name: String) throws(ProvError) -> Int64? {
         guard let raw else { return nil }
-        guard let v = Int64(raw) else { throw .badRequest("query parameter '\(name)' must be an integer, not '\(raw)'") }
+        guard let v = Int64(raw) else { throw .badRequest("query parameter '\(name)' must be an integer, not '\(raw.clipped())'") }
         return v
+    }
+
+    static func integer(_ raw: String?, _ name: String, in range: ClosedRange<Int64>) throws(ProvError) -> Int? {
+        guard let v = try integer(raw, name) else { return nil }
+        guard range.contains(v) else { throw .badRequest("query parameter '\(name)' must be between \(range.lowerBound) and \(range.upperBound)") }
+        return Int(v)
     }
 }

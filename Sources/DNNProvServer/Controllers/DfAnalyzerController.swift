@@ -9,39 +9,58 @@ import Logging
 /// errors are answered as errors.
 struct DfAnalyzerController {
     let store: ProvStore
+    let limits: Limits
+    let gate: AdmissionGate
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/pde/dataflow/json") { request, context in
-            let spec = try await JSONBody.decode(DataflowSpec.self, from: request, context: context)
-            return try JSONBody.response(try await store.register(spec, fromDfAnalyzer: true))
+    /// Mounted twice: at the root (auth off, or a header or `?token=`) and under `/t/{token}/`
+    /// for old clients that can only be given a URL.
+    func addRoutes(to root: RouterGroup<AppRequestContext>) {
+        let writers = root.group().add(middleware: RequireRoleMiddleware(role: .writer))
+        writers.post("pde/dataflow/json") { request, context in
+            try await register(try await JSONBody.decode(DataflowSpec.self, from: request, limit: limits.maxBodyBytes), context)
         }
-        router.post("/pde/dataflow") { request, context in
-            let spec = try DfaTextFormat.dataflow(try await Self.text(request, context))
-            return try JSONBody.response(try await store.register(spec, fromDfAnalyzer: true))
+        writers.post("pde/dataflow") { request, context in
+            try await register(try DfaTextFormat.dataflow(try await text(request)), context)
         }
-        router.post("/pde/task/json") { request, context in
-            let message = try await JSONBody.decode(DfaTaskMessage.self, from: request, context: context)
-            return try await ingest(message.event, context: context)
+        writers.post("pde/task/json") { request, context in
+            try await ingest(try await JSONBody.decode(DfaTaskMessage.self, from: request, limit: limits.maxBodyBytes).event, context: context)
         }
-        router.post("/pde/task") { request, context in
-            try await ingest(try DfaTextFormat.task(try await Self.text(request, context)), context: context)
+        writers.post("pde/task") { request, context in
+            try await ingest(try DfaTextFormat.task(try await text(request)), context: context)
         }
-        router.get("/api/dataflows/list") { _, _ in
-            try JSONBody.response(try await store.dataflows().map { ListedDataflow(id: $0.id, tag: $0.tag) })
+        let readers = root.group().add(middleware: RequireRoleMiddleware(role: .reader))
+        readers.get("api/dataflows/list") { _, context in
+            let scope = try context.requirePrincipal().scope
+            return try JSONBody.response(try await store.dataflows().filter { scope.contains($0.tag) }.map { ListedDataflow(id: $0.id, tag: $0.tag) })
         }
-        router.get("/api/dataflows/:id") { _, context in
-            try JSONBody.response(try graph(context.parameters.require("id")))
+        readers.get("api/dataflows/:id") { _, context in
+            let df = try store.dataflowIdentity(context.parameters.require("id"))
+            try context.requirePrincipal().requireVisible(df.tag)
+            return try JSONBody.response(try graph(df.tag))
+        }
+    }
+
+    /// Old clients never read answers: a busy server makes them wait rather than refusing them.
+    private func register(_ spec: DataflowSpec, _ context: AppRequestContext) async throws -> Response {
+        try context.requirePrincipal().requireWritable(spec.tag)
+        try limits.check(spec)
+        return try await gate.run(waitIfFull: true) {
+            try JSONBody.response(try await store.register(spec, fromDfAnalyzer: true))
         }
     }
 
     private func ingest(_ event: TaskEvent, context: AppRequestContext) async throws -> Response {
-        let result = try await store.ingest([event], options: .dfanalyzer, tagIndexes: false)
+        try context.requirePrincipal().requireWritable(event.dataflow)
+        try limits.check([event])
+        let result = try await gate.run(waitIfFull: true) {
+            try await store.ingest([event], options: .dfanalyzer, tagIndexes: false)
+        }
         for w in result.warnings { context.logger.warning("\(w)") }
         return try JSONBody.response(result)
     }
 
-    static func text(_ request: Request, _ context: AppRequestContext) async throws -> String {
-        String(decoding: try await JSONBody.bytes(request, context: context), as: UTF8.self)
+    private func text(_ request: Request) async throws -> String {
+        String(decoding: try await JSONBody.bytes(request, limit: limits.maxBodyBytes), as: UTF8.self)
     }
 
     struct ListedDataflow: Encodable {
@@ -61,13 +80,14 @@ struct DfAnalyzerController {
         var allAttrsMap: [String: SetAttrs]
     }
 
-    func graph(_ idOrTag: String) throws -> Graph {
-        let df = try store.dataflowIdentity(idOrTag)
-        let sets = try store.sets(of: df.tag)
+    func graph(_ tag: String) throws -> Graph {
+        let sets = try store.sets(of: tag)
         let ids = Dictionary(uniqueKeysWithValues: sets.map { ($0.tag, $0.id) })
         var edges: [Graph.Edge] = []
-        for t in try store.transformations(of: df.tag) {
-            for i in t.inputs { for o in t.outputs { edges.append(.init(from: ids[i]!, to: ids[o]!, label: t.tag)) } }
+        for t in try store.transformations(of: tag) {
+            for i in t.inputs.compactMap({ ids[$0] }) {
+                for o in t.outputs.compactMap({ ids[$0] }) { edges.append(.init(from: i, to: o, label: t.tag)) }
+            }
         }
         return Graph(
             graph: .init(

@@ -22,10 +22,11 @@ final class TempDatabase {
 
 /// Runs the real server on a loopback port (HummingbirdTesting `.live`) over `path`,
 /// and hands the test a JSON client.
-func withLiveServer<T>(database path: String, _ body: @escaping @Sendable (LiveAPI) async throws -> T) async throws -> T {
+func withLiveServer<T>(database path: String, configuration: ServerConfiguration = .init(port: 0),
+                       _ body: @escaping @Sendable (LiveAPI) async throws -> T) async throws -> T {
     let store = try ProvStore(path: path)
     defer { store.close() }
-    let app = buildApplication(store: store, host: "127.0.0.1", port: 0)
+    let app = try buildApplication(store: store, configuration: configuration)
     return try await app.test(.live) { client in try await body(LiveAPI(client: client)) }
 }
 
@@ -43,9 +44,11 @@ struct APIResponse {
 struct LiveAPI: Sendable {
     let client: any TestClientProtocol
 
-    func request(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, contentType: String? = "application/json") async throws -> APIResponse {
+    func request(_ method: HTTPRequest.Method, _ path: String, body: String? = nil, contentType: String? = "application/json",
+                 token: String? = nil) async throws -> APIResponse {
         var headers = HTTPFields()
         if let contentType { headers[.contentType] = contentType }
+        if let token { headers[.authorization] = "Bearer \(token)" }
         return try await client.execute(uri: path, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
             let text = String(buffer: r.body)
             return APIResponse(status: r.status, json: try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]), text: text)
@@ -75,11 +78,18 @@ struct LiveAPI: Sendable {
         return r
     }
 
-    /// Runs SQL through `POST /api/v1/query`; fails the test on an error answer.
-    func query(_ sql: String, dataflow: String? = "alexnet", file: StaticString = #filePath, line: UInt = #line) async throws -> QueryRows {
+    /// `POST /api/v1/query`, whatever it answers.
+    func queryResponse(_ sql: String, dataflow: String?, token: String? = nil) async throws -> APIResponse {
         var body: [String: Any] = ["sql": sql]
         if let dataflow { body["dataflow"] = dataflow }
-        let r = try await post("/api/v1/query", json: body)
+        let data = try JSONSerialization.data(withJSONObject: body)
+        return try await request(.post, "/api/v1/query", body: String(decoding: data, as: UTF8.self), token: token)
+    }
+
+    /// Runs SQL through `POST /api/v1/query`; fails the test on an error answer.
+    func query(_ sql: String, dataflow: String? = "alexnet", token: String? = nil,
+               file: StaticString = #filePath, line: UInt = #line) async throws -> QueryRows {
+        let r = try await queryResponse(sql, dataflow: dataflow, token: token)
         XCTAssertEqual(r.status, .ok, "query failed: \(r.text)\n\(sql)", file: file, line: line)
         let columns = (r.object["columns"] as? [[String: Any]] ?? []).map { $0["name"] as? String ?? "" }
         return QueryRows(columns: columns, rows: r.object["rows"] as? [[Any]] ?? [])

@@ -16,3 +16,39 @@ enum SmallFlow {
         return e
     }
 }
+
+import DNNProvModel
+import Foundation
+
+/// The same small flow under any tag: as JSON for the HTTP API and as model values for the store.
+extension SmallFlow {
+    static func specJSON(_ tag: String) -> [String: Any] {
+        var s = spec
+        s["tag"] = tag
+        return s
+    }
+
+    static func spec(_ tag: String) throws -> DataflowSpec {
+        try JSONDecoder().decode(DataflowSpec.self, from: JSONSerialization.data(withJSONObject: specJSON(tag)))
+    }
+
+    /// One epoch row (loss, epoch) of task 1 in `execution`.
+    static func eventJSON(_ tag: String, execution: String, epoch: Int) -> [String: Any] {
+        var e = event(key: nil, execution: execution, rows: [[1.0 / Double(epoch), Double(epoch)]])
+        e["dataflow"] = tag
+        return e
+    }
+
+    static func batchJSON(_ tag: String, epochs: Int, execution: String = "run-1") -> String {
+        let events = (1...max(1, epochs)).map { eventJSON(tag, execution: execution, epoch: $0) }
+        let data = try! JSONSerialization.data(withJSONObject: ["events": events])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func events(_ tag: String, epochs: Int, execution: String = "run-1") -> [TaskEvent] {
+        (1...epochs).map { e in
+            TaskEvent(dataflow: tag, execution: execution, transformation: "trainingmodel", task: "1",
+                      sets: [ElementSet(tag: "otrainingmodel", elements: [[.number(1.0 / Double(e)), .number(Double(e))]])])
+        }
+    }
+}
