@@ -12,7 +12,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let e as ProvError {
-            context.logger.notice("refused", metadata: ["path": "\(request.uri.path.clipped())", "error": "\(e.message)"])
+            context.logger.notice("refused", metadata: ["path": "\(Self.loggable(request.uri.path))", "error": "\(e.message)"])
             return try e.response(from: request, context: context)
         } catch is NIOTooManyBytesError {
             return ErrorBody(error: "the request body is over the size limit; send smaller batches").response(status: .contentTooLarge)
@@ -23,8 +23,15 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             let incident = String(UInt32.random(in: 0...UInt32.max), radix: 16)
             context.logger.error("request failed", metadata: [
-                "path": "\(request.uri.path.clipped())", "incident": "\(incident)", "error": "\(String(describing: error).clipped(to: 2000))"])
+                "path": "\(Self.loggable(request.uri.path))", "incident": "\(incident)", "error": "\(String(describing: error).clipped(to: 2000))"])
             return ErrorBody(error: "internal error (incident \(incident)); the server log has the details").response(status: .internalServerError)
         }
+    }
+
+    /// A path fit for the log: cut short, and without the secret of `/t/<token>/` paths.
+    static func loggable(_ path: String) -> String {
+        guard path.hasPrefix("/t/") else { return path.clipped() }
+        let rest = path.dropFirst(3).drop { $0 != "/" }
+        return ("/t/***" + rest).clipped()
     }
 }

@@ -28,10 +28,14 @@ final class QueryEngine: Sendable {
         let connection = try await acquire()
         defer { release(connection) }
         return try await withCheckedThrowingContinuation { cont in
-            // A thread of its own: the query blocks it for as long as it runs.
-            DispatchQueue.global().async {
+            // A thread of its own: the query blocks it for as long as it runs. Not Dispatch's
+            // global queue: on Linux it is as wide as the machine and Swift's tasks run on it,
+            // so two slow queries on two cores would stop every request.
+            let thread = Thread {
                 cont.resume(with: Result { try Self.execute(plan, on: connection, limit: limit, maxBytes: maxBytes, deadline: deadline) })
             }
+            thread.name = "dnnprov-query"
+            thread.start()
         }
     }
 

@@ -46,18 +46,46 @@ final class ServerProcess {
     let port: Int
     var url: String { "http://127.0.0.1:\(port)" }
 
-    init(database: String) throws {
+    var pid: Int32 { process.processIdentifier }
+
+    /// Why a server did not come up: it exited (with its status), or it did not answer in time.
+    enum StartError: Error, CustomStringConvertible {
+        case exited(status: Int32, stderr: String)
+        case timeout
+
+        var description: String {
+            switch self {
+            case .exited(let status, let stderr): return "dnnprov serve exited with status \(status): \(stderr)"
+            case .timeout: return "server did not start"
+            }
+        }
+    }
+
+    /// Starts `dnnprov serve --host HOST --port <free> --db DATABASE --log-level warning ARGUMENTS...`
+    /// and waits until `GET /health` answers 200 on 127.0.0.1 (a public route, also with tokens on).
+    /// With `stderrFile`, the server's standard error goes to that file instead of the test's.
+    init(database: String, arguments: [String] = [], host: String = "127.0.0.1", stderrFile: String? = nil) throws {
         port = try Self.freePort()
         process.executableURL = DNNProvBinary.url
-        process.arguments = ["serve", "--port", String(port), "--db", database, "--log-level", "warning"]
+        process.arguments = ["serve", "--host", host, "--port", String(port), "--db", database, "--log-level", "warning"] + arguments
         process.standardOutput = FileHandle.nullDevice
+        if let stderrFile {
+            _ = FileManager.default.createFile(atPath: stderrFile, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: stderrFile)
+        }
         try process.run()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
+            if !process.isRunning {
+                process.waitUntilExit()
+                let text = stderrFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+                throw StartError.exited(status: process.terminationStatus, stderr: text)
+            }
             if (try? HTTP.get(url + "/health"))?.status == 200 { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw NSError(domain: "ServerProcess", code: 1, userInfo: [NSLocalizedDescriptionKey: "server did not start"])
+        stop()
+        throw StartError.timeout
     }
 
     func kill9() {
