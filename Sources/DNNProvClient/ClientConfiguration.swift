@@ -7,6 +7,9 @@ public struct ClientConfiguration: Sendable {
     public var url: String
     /// Sent as `Authorization: Bearer <token>` when set (`DNNPROV_TOKEN`).
     public var token: String?
+    /// For an `https` server: a PEM file of the CA certificates to trust instead of the system's,
+    /// e.g. a private CA or the server's self-signed certificate (`DNNPROV_CA_FILE`).
+    public var caFile: String?
     /// A batch is sent when it holds this many events...
     public var batchSize: Int
     /// ...or when its first event has waited this long.
@@ -21,15 +24,20 @@ public struct ClientConfiguration: Sendable {
     public var requestTimeout: Duration
     /// Retry delays after a failed delivery: doubling from `initialBackoff` up to `maxBackoff`.
     public var initialBackoff: Duration
+    /// The longest of those retry delays.
     public var maxBackoff: Duration
+    /// The longest wait a busy server's `Retry-After` (with 429 or 503) can impose; the sender
+    /// waits at least that long otherwise, with the data kept in the spool.
+    public var maxRetryAfter: Duration
     public var logger: Logger
     /// Called on the sender thread after each acknowledged batch. Keep it short.
     public var onBatchAcknowledged: (@Sendable (BatchAcknowledgement) -> Void)?
 
     public init(
-        url: String? = nil, token: String? = nil, batchSize: Int = 1000, batchInterval: Duration = .milliseconds(100),
+        url: String? = nil, token: String? = nil, caFile: String? = nil, batchSize: Int = 1000, batchInterval: Duration = .milliseconds(100),
         maxBufferedEvents: Int = 100_000, spoolDirectory: String? = nil, adoptOrphanSpools: Bool = true,
         requestTimeout: Duration = .seconds(30), initialBackoff: Duration = .milliseconds(100), maxBackoff: Duration = .seconds(5),
+        maxRetryAfter: Duration = .seconds(60),
         logger: Logger = Logger(label: "dnnprov.client"),
         onBatchAcknowledged: (@Sendable (BatchAcknowledgement) -> Void)? = nil
     ) {
@@ -38,6 +46,7 @@ public struct ClientConfiguration: Sendable {
         while base.hasSuffix("/") { base.removeLast() }
         self.url = base
         self.token = token ?? env["DNNPROV_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        self.caFile = caFile ?? env["DNNPROV_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }
         self.batchSize = max(1, batchSize)
         self.batchInterval = batchInterval
         self.maxBufferedEvents = max(self.batchSize, maxBufferedEvents)
@@ -46,6 +55,7 @@ public struct ClientConfiguration: Sendable {
         self.requestTimeout = requestTimeout
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.maxRetryAfter = maxRetryAfter
         self.logger = logger
         self.onBatchAcknowledged = onBatchAcknowledged
     }

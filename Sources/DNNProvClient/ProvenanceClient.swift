@@ -31,7 +31,8 @@ public final class ProvenanceClient: Sendable {
 
     public convenience init(configuration: ClientConfiguration = ClientConfiguration()) {
         self.init(configuration: configuration,
-                  transport: HTTPTransport(url: configuration.url, token: configuration.token, timeout: configuration.requestTimeout))
+                  transport: HTTPTransport(url: configuration.url, token: configuration.token, caFile: configuration.caFile,
+                                           timeout: configuration.requestTimeout))
     }
 
     /// With a transport of your own (tests use this to lose acknowledgements on purpose).

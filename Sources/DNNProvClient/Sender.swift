@@ -21,6 +21,10 @@ final class Sender: @unchecked Sendable {
     private var isFinished = false
     private var backoff: Double = 0
     private var nextAttempt: Date?
+    /// The `Retry-After` of the last busy answer (capped), applied by the next `failed()`.
+    private var serverDelay: Double?
+    /// 401/403 statuses already logged: every request gets the same answer, one line is enough.
+    private var authRefusalsLogged: Set<Int> = []
 
     init(queue: EventQueue, spool: Spool, transport: any BatchTransport, config: ClientConfiguration, clientID: String) {
         self.queue = queue
@@ -84,8 +88,9 @@ final class Sender: @unchecked Sendable {
 
     private func send(_ records: [Record], closing: Bool) {
         for (i, r) in records.enumerated() {
-            // While older data waits in the spool (or the server just failed), newer data joins it.
-            if !spool.isEmpty || (closing && nextAttempt != nil) {
+            // While older data waits in the spool (or the server just failed, or asked us to wait),
+            // newer data joins it.
+            if !spool.isEmpty || (closing && nextAttempt != nil) || Date() < (nextAttempt ?? .distantPast) {
                 toSpool(Array(records[i...]))
                 return
             }
@@ -118,7 +123,10 @@ final class Sender: @unchecked Sendable {
 
     private func failed() {
         backoff = backoff == 0 ? config.initialBackoff.seconds : min(backoff * 2, config.maxBackoff.seconds)
-        nextAttempt = Date(timeIntervalSinceNow: backoff)
+        // A busy server's Retry-After is a floor, not a hint: coming back sooner only earns
+        // another 429 and adds to its load. The data waits in the spool meanwhile.
+        nextAttempt = Date(timeIntervalSinceNow: max(backoff, serverDelay ?? 0))
+        serverDelay = nil
         updateStats { $0.deliveryFailures += 1 }
     }
 
@@ -146,7 +154,9 @@ final class Sender: @unchecked Sendable {
             do {
                 response = try transport.post(path: r.path, body: r.body)
             } catch {
-                if nextAttempt == nil { logger.warning("dnnprov: cannot reach \(config.url) (\(error)); spooling to \(spool.path)") }
+                if nextAttempt == nil {
+                    logger.warning("dnnprov: cannot reach \(ServerAccess.redact(config.url)) (\(ServerAccess.explain(error))); spooling to \(spool.path)")
+                }
                 return .retry(r)
             }
             let latency = (ContinuousClock.now - start).seconds
@@ -160,9 +170,23 @@ final class Sender: @unchecked Sendable {
                     if case .retry(let rest) = deliver(h) { return .retry(k == 0 ? r : rest) }
                 }
                 return .done
+            case 401, 403 where Self.errorAnswer(response).event == nil:
+                // Not allowed (no token, a wrong one, a role too low): the data is the user's,
+                // so it stays in the spool for a run or a replay with the right token.
+                if authRefusalsLogged.insert(response.status).inserted {
+                    let hint = response.status == 401
+                        ? "set DNNPROV_TOKEN (ClientConfiguration.token) to a writer token"
+                        : "the token's role or dataflows do not allow this"
+                    logger.error("dnnprov: the server refused the data (HTTP \(response.status): \(Self.message(response))); \(hint). It is kept in the spool (\(spool.path)) and sent once the server accepts it; further refusals are not logged again")
+                }
+                return .retry(r)
             case 408, 429, 500...:
+                if let wait = response.retryAfter, response.status == 429 || response.status == 503 {
+                    serverDelay = min(wait.seconds, config.maxRetryAfter.seconds)
+                }
                 if nextAttempt == nil {
-                    logger.warning("dnnprov: the server answered \(response.status) (\(Self.message(response))); will retry")
+                    let delay = serverDelay.map { String(format: "; waiting %.1fs as it asks (Retry-After)", $0) } ?? ""
+                    logger.warning("dnnprov: the server answered \(response.status) (\(Self.message(response))); will retry\(delay)")
                 }
                 return .retry(r)
             default:
@@ -181,8 +205,8 @@ final class Sender: @unchecked Sendable {
 
     private func dropped(_ r: Record, _ response: TransportResponse) -> Outcome {
         let what = r.kind == .batch ? "a batch of \(r.events) event(s)" : "a dataflow registration"
-        logger.error("dnnprov: the server refused \(what) (HTTP \(response.status): \(Self.message(response))); dropped")
         updateStats { $0.eventsDropped += r.events }
+        logger.error("dnnprov: the server refused \(what) (HTTP \(response.status): \(Self.message(response))); dropped")
         return .done
     }
 

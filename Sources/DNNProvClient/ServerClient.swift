@@ -4,18 +4,41 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOSSL
 
 /// Reads from a running dnnprov server: queries and listings (what the CLI's `--url` uses).
 public struct ServerClient: Sendable {
+    /// The server URL requests are made against (without a DfAnalyzer-style `/t/<secret>`, which
+    /// is sent as the Bearer token instead).
     public let baseURL: String
     private let http: HTTPClient
+    private let token: String?
+    /// The TLS settings for an `https` server with a CA file, or why that file cannot be used.
+    private let tls: Result<TLSConfiguration, CAFileError>?
 
-    /// `url` defaults to `DNNPROV_URL`, then `http://localhost:22000`.
-    public init(url: String? = nil, httpClient: HTTPClient = ServerClient.defaultHTTPClient) {
-        var base = url ?? ProcessInfo.processInfo.environment["DNNPROV_URL"] ?? "http://localhost:22000"
-        while base.hasSuffix("/") { base.removeLast() }
+    /// - Parameters:
+    ///   - url: The server; defaults to `DNNPROV_URL`, then `http://localhost:22000`.
+    ///   - token: Sent as `Authorization: Bearer <token>`; defaults to `DNNPROV_TOKEN`, then to a
+    ///     token at the end of the URL's path (`.../t/<secret>/`).
+    ///   - caFile: For `https`: a PEM file of the CA certificates to trust instead of the
+    ///     system's (a private CA, or a self-signed certificate); defaults to `DNNPROV_CA_FILE`.
+    ///   - httpClient: The HTTP client to use (its own TLS settings apply when there is no CA file).
+    public init(url: String? = nil, token: String? = nil, caFile: String? = nil,
+                httpClient: HTTPClient = ServerClient.defaultHTTPClient) {
+        let env = ProcessInfo.processInfo.environment
+        let (base, pathToken) = ServerAccess.splitPathToken(url ?? env["DNNPROV_URL"] ?? "http://localhost:22000")
         baseURL = base
         http = httpClient
+        self.token = token ?? env["DNNPROV_TOKEN"].flatMap { $0.isEmpty ? nil : $0 } ?? pathToken
+        tls = (caFile ?? env["DNNPROV_CA_FILE"].flatMap { $0.isEmpty ? nil : $0 }).map { path in
+            do {
+                return .success(try ServerAccess.configuration(caFile: path))
+            } catch let error as CAFileError {
+                return .failure(error)
+            } catch {
+                return .failure(CAFileError(path: path, reason: "\(error)"))
+            }
+        }
     }
 
     public func query(_ sql: String, dataflow: String? = nil, limit: Int? = nil, timeoutMs: Int? = nil) async throws -> QueryResult {
@@ -51,21 +74,20 @@ public struct ServerClient: Sendable {
         s.addingPercentEncoding(withAllowedCharacters: .urlUnreservedCharacters) ?? s
     }
 
-    private func send<B: Encodable, R: Decodable>(_ method: String, _ path: String, body: B?) async throws -> R {
+    func send<B: Encodable, R: Decodable>(_ method: String, _ path: String, body: B?) async throws -> R {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .init(rawValue: method)
+        if let tls { request.tlsConfiguration = try tls.get() }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(body)))
         }
-        if let token = ProcessInfo.processInfo.environment["DNNPROV_TOKEN"], !token.isEmpty {
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .seconds(300))
         } catch {
-            throw ServerClientError.unreachable(url: baseURL, reason: "\(error)")
+            throw ServerClientError.unreachable(url: ServerAccess.redact(baseURL), reason: ServerAccess.explain(error))
         }
         let data = Data(buffer: try await response.body.collect(upTo: 1 << 30))
         guard (200..<300).contains(response.status.code) else {

@@ -69,7 +69,7 @@ final class CaptureTests: XCTestCase {
             try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_itrainingmodel"), 3)
             try await XCTAssertEqualAsync(try await store.count("select count(*) from task where status = 'FINISHED'"), 3)
             // In order: every training task ended after its last epoch row.
-            try await XCTAssertEqualAsync(try await store.count("select count(*) from ingest_key"), 3 * 202)
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from idempotency_key"), 3 * 202)
             client.close()
         }
         XCTAssertEqual(client.stats.eventsAcknowledged, 3 * 202)
@@ -97,7 +97,7 @@ final class CaptureTests: XCTestCase {
             sendTraining(client, epochs: 300)
             XCTAssertTrue(client.flush(timeout: .seconds(20)))
             try await XCTAssertEqualAsync(try await second.count("select count(*) from ds_otrainingmodel"), 900)
-            try await XCTAssertEqualAsync(try await second.count("select count(*) from ingest_key"), 3 * 302)
+            try await XCTAssertEqualAsync(try await second.count("select count(*) from idempotency_key"), 3 * 302)
             try await XCTAssertEqualAsync(try await second.count("select count(*) from task where status = 'FINISHED'"), 3)
         }
         client.close()
@@ -118,7 +118,7 @@ final class CaptureTests: XCTestCase {
             XCTAssertEqual(transport.lost, 2)
             XCTAssertGreaterThan(client.stats.duplicates, 0)
             try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_otrainingmodel"), 250)
-            try await XCTAssertEqualAsync(try await store.count("select count(*) from ingest_key"), 252)
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from idempotency_key"), 252)
         }
     }
 

@@ -42,9 +42,131 @@ final class ServerAnswerTests: XCTestCase {
             XCTAssertEqual(client.stats.eventsDropped, 0)
             client.close()
             try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_otrainingmodel"), 400)
-            try await XCTAssertEqualAsync(try await store.count("select count(*) from ingest_key"), 402)
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from idempotency_key"), 402)
         }
     }
+
+    /// A busy server (429 + `Retry-After: 1`): the sender does not come back before that second is
+    /// over, capture meanwhile does not wait, and every event is stored once.
+    func testRetryAfterIsWaitedAndNothingIsLost() async throws {
+        let scratch = try Scratch()
+        let store = try ProvStore(path: scratch.database)
+        defer { store.close() }
+        try await withLiveServer(store) { url in
+            let transport = BusyTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)),
+                                          busyBatches: 1, retryAfter: .seconds(1))
+            let client = testClient(url: url, scratch: scratch, batchSize: 100, transport: transport)
+            client.register(DataflowBuilder.predefined("alexnet"))
+            sendTraining(client, epochs: 250)
+            let deadline = Date().addingTimeInterval(10)
+            while transport.busyAt == nil && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            XCTAssertNotNil(transport.busyAt)
+            let start = ContinuousClock.now
+            sendTraining(client, epochs: 250)
+            XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(500), "capture must not wait for the server")
+            XCTAssertTrue(client.flush(timeout: .seconds(20)))
+            client.close()
+            let gap = try XCTUnwrap(transport.firstPostAfterBusy)
+            XCTAssertGreaterThanOrEqual(gap, .milliseconds(950), "the sender came back \(gap) after the 429")
+            XCTAssertEqual(client.stats.eventsDropped, 0)
+            XCTAssertEqual(client.stats.duplicates, 0)
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_otrainingmodel"), 500)
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from idempotency_key"), 2 * 252)
+        }
+    }
+
+    /// A `Retry-After` beyond `maxRetryAfter` is cut to it: a bogus header cannot stall delivery.
+    func testRetryAfterIsCapped() async throws {
+        let scratch = try Scratch()
+        let store = try ProvStore(path: scratch.database)
+        defer { store.close() }
+        try await withLiveServer(store) { url in
+            let transport = BusyTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)),
+                                          busyBatches: 1, retryAfter: .seconds(3600))
+            let config = ClientConfiguration(
+                url: url, batchSize: 100, batchInterval: .milliseconds(20), spoolDirectory: scratch.spool,
+                adoptOrphanSpools: false, requestTimeout: .seconds(5), initialBackoff: .milliseconds(50),
+                maxBackoff: .milliseconds(300), maxRetryAfter: .milliseconds(500))
+            let client = ProvenanceClient(configuration: config, transport: transport)
+            client.register(DataflowBuilder.predefined("alexnet"))
+            sendTraining(client, epochs: 20)
+            XCTAssertTrue(client.flush(timeout: .seconds(10)))
+            client.close()
+            let gap = try XCTUnwrap(transport.firstPostAfterBusy)
+            XCTAssertGreaterThanOrEqual(gap, .milliseconds(450))
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_otrainingmodel"), 20)
+        }
+    }
+
+    func testRetryAfterParsesSecondsAndHTTPDates() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        XCTAssertEqual(TransportResponse.parseRetryAfter("1"), .seconds(1))
+        XCTAssertEqual(TransportResponse.parseRetryAfter(" 30 "), .seconds(30))
+        XCTAssertEqual(TransportResponse.parseRetryAfter("-5"), .zero)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let later = formatter.string(from: now.addingTimeInterval(120))
+        XCTAssertEqual(TransportResponse.parseRetryAfter(later, now: now), .seconds(120))
+        XCTAssertEqual(TransportResponse.parseRetryAfter(formatter.string(from: now.addingTimeInterval(-60)), now: now), .zero)
+        formatter.dateFormat = "EEE MMM d HH:mm:ss yyyy"  // asctime
+        XCTAssertEqual(TransportResponse.parseRetryAfter(formatter.string(from: now.addingTimeInterval(7)), now: now), .seconds(7))
+        XCTAssertNil(TransportResponse.parseRetryAfter("soon"))
+        XCTAssertNil(TransportResponse.parseRetryAfter("nan"))
+    }
+
+    /// An unusable CA file fails each delivery with a message naming it (so the sender spools and
+    /// logs it) instead of crashing the program that created the client.
+    func testUnreadableCAFileIsADeliveryError() throws {
+        let transport = HTTPTransport(url: "https://127.0.0.1:1", token: nil, caFile: "/nonexistent/ca.pem", timeout: .seconds(1))
+        defer { transport.shutdown() }
+        XCTAssertThrowsError(try transport.post(path: "/api/v1/batch", body: [])) { error in
+            XCTAssertTrue("\(error)".contains("/nonexistent/ca.pem"), "\(error)")
+            XCTAssertTrue("\(error)".contains("DNNPROV_CA_FILE"), "\(error)")
+        }
+    }
+}
+
+/// Answers the first `busyBatches` batches 429 with a `Retry-After`, delivers everything else,
+/// and notes when each request was made.
+final class BusyTransport: BatchTransport, @unchecked Sendable {
+    private let base: HTTPTransport
+    private let retryAfter: Duration
+    private let lock = NSLock()
+    private var busyLeft: Int
+    private var posts: [ContinuousClock.Instant] = []
+    private var busy: ContinuousClock.Instant?
+
+    init(_ base: HTTPTransport, busyBatches: Int, retryAfter: Duration) {
+        self.base = base
+        self.retryAfter = retryAfter
+        busyLeft = busyBatches
+    }
+
+    /// When the (first) 429 was answered.
+    var busyAt: ContinuousClock.Instant? { lock.withLock { busy } }
+
+    /// How long after the 429 the next request came.
+    var firstPostAfterBusy: Duration? {
+        lock.withLock { busy.flatMap { b in posts.first { $0 > b }.map { $0 - b } } }
+    }
+
+    func post(path: String, body: ArraySlice<UInt8>) throws -> TransportResponse {
+        let answerBusy: Bool = lock.withLock {
+            posts.append(.now)
+            guard path.hasSuffix("/batch"), busyLeft > 0 else { return false }
+            busyLeft -= 1
+            return true
+        }
+        if answerBusy {
+            lock.withLock { busy = busy ?? .now }
+            return TransportResponse(status: 429, body: Array(#"{"error": "the server is busy"}"#.utf8), retryAfter: retryAfter)
+        }
+        return try base.post(path: path, body: body)
+    }
+
+    func shutdown() { base.shutdown() }
 }
 
 /// Answers some requests itself (`answer` gives a status for path, body size, request number),

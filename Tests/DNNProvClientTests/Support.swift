@@ -38,14 +38,14 @@ final class Scratch {
 
 /// Runs the real server (HummingbirdTesting `.live`: a loopback port) over `store`.
 func withLiveServer<T>(_ store: ProvStore, _ body: @escaping @Sendable (_ url: String) async throws -> T) async throws -> T {
-    let app = buildApplication(store: store, host: "127.0.0.1", port: 0)
+    let app = try buildApplication(store: store, configuration: .init(port: 0))
     return try await app.test(.live) { client in try await body("http://localhost:\(client.port!)") }
 }
 
 /// Runs the real server on a given port until `body` returns (for "the server comes up later"),
 /// then shuts it down gracefully.
 func withServer<T>(_ store: ProvStore, port: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let app = buildApplication(store: store, host: "127.0.0.1", port: port)
+    let app = try buildApplication(store: store, configuration: .init(port: port))
     let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-server")))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

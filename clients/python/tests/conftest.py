@@ -3,6 +3,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -33,19 +34,29 @@ def free_port():
 
 
 class Server:
-    """`dnnprov serve` on a free port with its own database file."""
+    """`dnnprov serve` on a free port with its own database file.
 
-    def __init__(self, db, port=None):
+    `args`: more `serve` options (`--require-tokens`, `--tls-cert ... --tls-key ...`);
+    `ca_file`: serve over https, trusting this PEM; `token`: what the test's own requests send.
+    """
+
+    def __init__(self, db, port=None, args=(), ca_file=None, token=None):
         self.db = db
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = list(args)
+        self.ca_file = ca_file
+        self.token = token
+        self.url = f"{'https' if ca_file else 'http'}://127.0.0.1:{self.port}"
         self.proc = None
         self.log = db + ".log"
+
+    def _context(self):
+        return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
 
     def start(self, wait=True):
         logf = open(self.log, "ab")
         self.proc = subprocess.Popen(
-            [server_bin(), "serve", "--port", str(self.port), "--db", self.db],
+            [server_bin(), "serve", "--port", str(self.port), "--db", self.db, *self.args],
             stdout=logf, stderr=subprocess.STDOUT)
         logf.close()
         if wait:
@@ -58,7 +69,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dnnprov serve exited with {self.proc.returncode}; see {self.log}")
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/health", timeout=1, context=self._context()) as r:
                     if r.status == 200:
                         return
             except (OSError, urllib.error.URLError):
@@ -81,10 +92,12 @@ class Server:
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=30) as r:
+            with urllib.request.urlopen(req, timeout=30, context=self._context()) as r:
                 return r.status, json.loads(r.read() or b"null")
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read() or b"null")
@@ -127,8 +140,8 @@ def make_server(tmp_path):
     _require_server()
     made = []
 
-    def make(db=None, port=None):
-        s = Server(db or str(tmp_path / f"prov{len(made)}.sqlite"), port)
+    def make(db=None, port=None, **kw):
+        s = Server(db or str(tmp_path / f"prov{len(made)}.sqlite"), port, **kw)
         made.append(s)
         return s
     yield make
@@ -157,6 +170,6 @@ def subprocess_env(tmp_path):
     env = dict(os.environ)
     env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
     env["DNNPROV_SPOOL_DIR"] = str(tmp_path / "spool")
-    env.pop("DNNPROV_URL", None)
-    env.pop("DFA_URL", None)
+    for name in ("DNNPROV_URL", "DFA_URL", "DNNPROV_TOKEN", "DNNPROV_CA_FILE"):
+        env.pop(name, None)
     return env

@@ -1,10 +1,12 @@
 """A scriptable in-process stand-in for the server, for the queue/spool/replay unit tests.
 
 It keeps what a real server would (dataflows, events by key, skipping known keys) and can
-be told to be down (503), or to refuse a given event with a 4xx and its index.
+be told to be down (503), or to refuse a given event with a 4xx and its index, or to be busy
+(429 with a Retry-After header) for the next few batches.
 """
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -18,7 +20,9 @@ class FakeServer:
         self.events = []           # stored events, in order
         self.keys = set()
         self.duplicates = 0
-        self.requests = []         # (method, path, status)
+        self.busy_batches = 0      # answer this many of the next batches 429 ...
+        self.retry_after = "1"     # ... with this Retry-After header (None: no header)
+        self.requests = []         # (method, path, status, time.monotonic() just before answering)
         self.auth = []
         fake = self
 
@@ -28,15 +32,28 @@ class FakeServer:
             def log_message(self, *a):
                 pass
 
-            def _answer(self, status, body):
+            def _answer(self, status, body, headers=()):
+                # Noted before the answer leaves: the client cannot react to it any earlier.
+                with fake.lock:
+                    fake.requests.append((self.command, self.path, status, time.monotonic()))
                 data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                for name, value in headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
+
+            def _busy(self):
+                """Takes one of the `busy_batches` answers, if any is left."""
                 with fake.lock:
-                    fake.requests.append((self.command, self.path, status))
+                    if fake.busy_batches <= 0:
+                        return False
+                    fake.busy_batches -= 1
+                headers = [] if fake.retry_after is None else [("Retry-After", fake.retry_after)]
+                self._answer(429, {"error": "the server is busy"}, headers)
+                return True
 
             def do_GET(self):
                 if fake.status != 200:
@@ -54,6 +71,8 @@ class FakeServer:
                         fake.dataflows.append(body)
                     return self._answer(201, {"id": 1, "tag": body["tag"], "version": 1})
                 if self.path == "/api/v1/batch":
+                    if self._busy():
+                        return
                     if fake.refuse_batches:
                         return self._answer(fake.refuse_batches, {"error": "malformed"})
                     events = body["events"]

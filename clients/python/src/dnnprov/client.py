@@ -22,12 +22,13 @@ class Client:
     """
 
     def __init__(self, url=None, token=None, spool_dir=None, batch_size=None, interval=None,
-                 max_queue=None):
+                 max_queue=None, ca_file=None):
         self.url = (url or config.server_url()).rstrip("/")
         self.id = uuid.uuid4().hex
         self._seq = itertools.count(1)
         self.spool = Spool(spool_dir or config.spool_dir(), self.url, self.id)
-        self.transport = Transport(self.url, token if token is not None else config.token())
+        self.transport = Transport(self.url, token if token is not None else config.token(),
+                                   ca_file=ca_file if ca_file is not None else config.ca_file())
         self.sender = Sender(self.transport, self.spool,
                              batch_size=batch_size or config.batch_size(),
                              interval=config.batch_interval() if interval is None else interval,
@@ -111,10 +112,11 @@ def set_client(client):
     return old
 
 
-def configure(url=None, token=None, spool_dir=None, **options):
+def configure(url=None, token=None, spool_dir=None, ca_file=None, **options):
     """Starts a new shared client with these settings (the old one is flushed and closed).
+    `ca_file`: PEM CA certificate(s) to trust for https (default DNNPROV_CA_FILE).
     Options: batch_size, interval (seconds), max_queue (events held in memory)."""
-    old = set_client(Client(url=url, token=token, spool_dir=spool_dir, **options))
+    old = set_client(Client(url=url, token=token, spool_dir=spool_dir, ca_file=ca_file, **options))
     atexit.register(_at_exit)
     if old is not None:
         old.close(config.exit_timeout())

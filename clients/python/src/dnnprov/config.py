@@ -14,6 +14,12 @@ def token():
     return os.environ.get("DNNPROV_TOKEN") or None
 
 
+def ca_file():
+    """A PEM file of the CA(s) to trust for an https:// server (a private CA or a self-signed
+    certificate); None: the system's trust store."""
+    return os.environ.get("DNNPROV_CA_FILE") or None
+
+
 def spool_dir():
     return os.environ.get("DNNPROV_SPOOL_DIR") or os.path.join(
         os.path.expanduser("~"), ".cache", "dnnprov", "spool")

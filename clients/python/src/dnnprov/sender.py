@@ -4,12 +4,16 @@ The logical queue is the spool file (oldest) followed by the in-memory deque (ne
 the sender thread moves items from one to the other, so order is kept: dataflow registrations
 always reach the server before the events that need them, and replayed data before newer data.
 """
+from __future__ import annotations
+
 import collections
 import logging
 import threading
 import time
+from typing import Any, Optional
 
 from . import spool as spool_mod
+from .transport import Response, explain
 
 log = logging.getLogger("dnnprov")
 
@@ -22,6 +26,12 @@ DONE = True     # acknowledged, or refused for good (logged)
 RETRY = False   # server down, 5xx, 429: keep it and try later
 
 MAX_BACKOFF = 2.0
+# The longest wait a server's Retry-After can impose: a bogus header (a date far ahead) must
+# not stall delivery for hours; the spool holds the data meanwhile.
+MAX_RETRY_AFTER = 60.0
+# Refusals that mean "this client is not allowed" (no token, wrong token, role too low):
+# every request would get the same answer, so they are reported once, not once per batch.
+AUTH_REFUSALS = (401, 403)
 
 
 class Sender:
@@ -35,6 +45,8 @@ class Sender:
         self.wake = threading.Event()
         self._backoff = 0.0
         self._retry_at = 0.0
+        self._server_delay = 0.0  # Retry-After of the last refusal, until _failed() applies it
+        self._auth_warned: set[int] = set()
         self._stop = False
         self._inflight = None    # (kind, payload) being delivered, for the exit path
         self._io_lock = threading.Lock()  # spool writes: sender thread, or exit path once it gave up
@@ -178,18 +190,50 @@ class Sender:
 
     def _failed(self):
         self._backoff = min(MAX_BACKOFF, self._backoff * 2 if self._backoff else 0.1)
-        self._retry_at = time.monotonic() + self._backoff
+        # A busy server's Retry-After is a floor for the next attempt, not a hint: sending
+        # earlier only gets another 429 and adds to its load.
+        delay = max(self._backoff, self._server_delay)
+        self._server_delay = 0.0
+        self._retry_at = time.monotonic() + delay
 
     # -- delivery ------------------------------------------------------------------------
 
-    def _request(self, method, path, body):
+    def _request(self, method: str, path: str, body: bytes) -> Response:
+        """The server's answer; status None when it could not be reached."""
         try:
-            return self.transport.request(method, path, body)
-        except Exception as e:  # connection refused, reset, timeout, DNS...
+            resp = self.transport.request(method, path, body)
+        except Exception as e:  # connection refused, reset, timeout, DNS, TLS...
             if not self.failing:
-                log.warning("dnnprov: server %s unreachable (%s); spooling and retrying",
-                            self.transport.url, e)
-            return None, None
+                log.warning("dnnprov: %s; spooling and retrying",
+                            explain(e, getattr(self.transport, "display_url", self.transport.url)))
+            return Response(None, None, None)
+        if resp.status in (429, 503) and resp.retry_after is not None:
+            self._server_delay = min(MAX_RETRY_AFTER, resp.retry_after)
+        return resp
+
+    def _busy(self, status: Optional[int], answer: Any) -> None:
+        """Logs a retryable answer (5xx, 429) once per failure streak."""
+        if status is None or self.failing:
+            return
+        if self._server_delay:
+            log.warning("dnnprov: server answered %s (%s); waiting %.1fs as it asks (Retry-After), "
+                        "data kept in the spool", status, answer, self._server_delay)
+        else:
+            log.warning("dnnprov: server answered %s (%s); spooling and retrying", status, answer)
+
+    def _refused_auth(self, status: int, answer: Any, what: str) -> None:
+        """A 401/403: the data stays in the spool (the user's data: a run with the right token,
+        or a replay, sends it), reported once per status and client."""
+        error = answer.get("error") if isinstance(answer, dict) else answer
+        if status in self._auth_warned:
+            log.debug("dnnprov: %s refused (%s): %s", what, status, error)
+            return
+        self._auth_warned.add(status)
+        hint = ("set DNNPROV_TOKEN (or token=) to a writer token" if status == 401
+                else "the token's role or dataflows do not allow this")
+        log.warning("dnnprov: server %s refused %s (%s: %s); %s. The data is kept in the spool "
+                    "and sent once the server accepts it; further refusals are not logged again",
+                    getattr(self.transport, "display_url", self.transport.url), what, status, error, hint)
 
     def _deliver(self, kind, payload):
         if kind == DATAFLOW:
@@ -197,8 +241,12 @@ class Sender:
         return self._deliver_batch(list(payload))
 
     def _deliver_dataflow(self, spec):
-        status, body = self._request("POST", "/api/v1/dataflows", spool_mod.dumps(spec))
+        status, body, _ = self._request("POST", "/api/v1/dataflows", spool_mod.dumps(spec))
         if status is None or status >= 500 or status == 429:
+            self._busy(status, body)
+            return RETRY
+        if status in AUTH_REFUSALS:
+            self._refused_auth(status, body, f"dataflow {spec.get('tag')!r}")
             return RETRY
         if status >= 400:
             log.warning("dnnprov: dataflow %r refused (%s): %s", spec.get("tag"), status, body)
@@ -209,10 +257,9 @@ class Sender:
     def _deliver_batch(self, events):
         while events:
             body = spool_mod.dumps({"events": [_wire(e) for e in events]})
-            status, answer = self._request("POST", "/api/v1/batch", body)
+            status, answer, _ = self._request("POST", "/api/v1/batch", body)
             if status is None or status >= 500 or status == 429:
-                if status is not None and not self.failing:
-                    log.warning("dnnprov: server answered %s (%s); spooling and retrying", status, answer)
+                self._busy(status, answer)
                 return RETRY
             if status < 300:
                 self.stats["events"] += len(events)
@@ -228,6 +275,9 @@ class Sender:
                         return RETRY  # resending the part already stored is harmless (keys)
                 return DONE
             bad = answer.get("event") if isinstance(answer, dict) else None
+            if status in AUTH_REFUSALS and not isinstance(bad, int):
+                self._refused_auth(status, answer, f"a batch of {len(events)} events")
+                return RETRY
             if isinstance(bad, int) and 0 <= bad < len(events):
                 log.warning("dnnprov: event dropped by the server (%s %s): %s", status,
                             answer.get("error"), _describe(events[bad]))
