@@ -18,7 +18,7 @@ actor AdmissionGate {
         self.maxWaiting = maxWaiting
     }
 
-    nonisolated func run<T: Sendable>(waitIfFull: Bool = false, _ body: @Sendable () async throws -> T) async throws -> T {
+    nonisolated func run<T>(waitIfFull: Bool = false, _ body: () async throws -> T) async throws -> T {
         try await enter(waitIfFull: waitIfFull)
         do {
             let result = try await body()

@@ -73,11 +73,14 @@ public func buildRouter(store: ProvStore, configuration config: ServerConfigurat
     LoginController(authenticator: authenticator, secure: config.tls != nil).addRoutes(to: router)
 
     let api = router.group("api/v1").add(middleware: auth)
-    DataflowController(store: store, limits: config.limits, gate: gate).addRoutes(to: api)
-    BatchController(store: store, limits: config.limits, gate: gate).addRoutes(to: api)
+    let readers = api.group().add(middleware: RequireRoleMiddleware(role: .reader))
+    let writers = api.group().add(middleware: RequireRoleMiddleware(role: .writer)).add(middleware: AdmissionMiddleware(gate: gate))
+    let admins = api.group().add(middleware: RequireRoleMiddleware(role: .admin))
+    DataflowController(store: store, limits: config.limits).addRoutes(writers: writers, readers: readers)
+    BatchController(store: store, limits: config.limits).addRoutes(to: writers)
     QueryController(store: store, limiter: ClientLimiter(limit: config.queriesPerClient), maxResultBytes: config.maxResultBytes)
-        .addRoutes(to: api)
-    TokenController(store: store, authenticator: authenticator).addRoutes(to: api)
+        .addRoutes(to: readers)
+    TokenController(store: store, authenticator: authenticator).addRoutes(to: admins)
 
     let dfanalyzer = DfAnalyzerController(store: store, limits: config.limits, gate: gate)
     dfanalyzer.addRoutes(to: router.group().add(middleware: auth))

@@ -7,20 +7,17 @@ import Hummingbird
 struct DataflowController {
     let store: ProvStore
     let limits: Limits
-    let gate: AdmissionGate
 
-    func addRoutes(to api: RouterGroup<AppRequestContext>) {
-        api.group("dataflows").add(middleware: RequireRoleMiddleware(role: .writer)).post { request, context in
-            let principal = try context.requirePrincipal()
-            return try await gate.run {
-                let spec = try await JSONBody.decode(DataflowSpec.self, from: request, limit: limits.maxBodyBytes)
-                try principal.requireWritable(spec.tag)
-                try limits.check(spec)
-                let result = try await store.register(spec)
-                return try JSONBody.response(result, status: result.changed && result.version == 1 ? .created : .ok)
-            }
+    /// `writers` and `readers`: the groups of write and read routes (role middleware on them).
+    func addRoutes(writers: RouterGroup<AppRequestContext>, readers: RouterGroup<AppRequestContext>) {
+        writers.post("dataflows") { request, context in
+            let spec = try await JSONBody.decode(DataflowSpec.self, from: request, limit: limits.maxBodyBytes)
+            try context.requirePrincipal().requireWritable(spec.tag)
+            try limits.check(spec)
+            let result = try await store.register(spec)
+            return try JSONBody.response(result, status: result.changed && result.version == 1 ? .created : .ok)
         }
-        let group = api.group("dataflows").add(middleware: RequireRoleMiddleware(role: .reader))
+        let group = readers.group("dataflows")
         group.get { _, context in
             let scope = try context.requirePrincipal().scope
             return try JSONBody.response(try await store.dataflows().filter { scope.contains($0.tag) })

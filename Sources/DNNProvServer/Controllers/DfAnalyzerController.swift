@@ -13,9 +13,11 @@ struct DfAnalyzerController {
     let gate: AdmissionGate
 
     /// Mounted twice: at the root (auth off, or a header or `?token=`) and under `/t/{token}/`
-    /// for old clients that can only be given a URL.
+    /// for old clients that can only be given a URL. Old clients never read answers: a busy
+    /// server makes their writes wait rather than refusing them.
     func addRoutes(to root: RouterGroup<AppRequestContext>) {
         let writers = root.group().add(middleware: RequireRoleMiddleware(role: .writer))
+            .add(middleware: AdmissionMiddleware(gate: gate, waitIfFull: true))
         writers.post("pde/dataflow/json") { request, context in
             try await register(try await JSONBody.decode(DataflowSpec.self, from: request, limit: limits.maxBodyBytes), context)
         }
@@ -40,21 +42,16 @@ struct DfAnalyzerController {
         }
     }
 
-    /// Old clients never read answers: a busy server makes them wait rather than refusing them.
     private func register(_ spec: DataflowSpec, _ context: AppRequestContext) async throws -> Response {
         try context.requirePrincipal().requireWritable(spec.tag)
         try limits.check(spec)
-        return try await gate.run(waitIfFull: true) {
-            try JSONBody.response(try await store.register(spec, fromDfAnalyzer: true))
-        }
+        return try JSONBody.response(try await store.register(spec, fromDfAnalyzer: true))
     }
 
     private func ingest(_ event: TaskEvent, context: AppRequestContext) async throws -> Response {
         try context.requirePrincipal().requireWritable(event.dataflow)
         try limits.check([event])
-        let result = try await gate.run(waitIfFull: true) {
-            try await store.ingest([event], options: .dfanalyzer, tagIndexes: false)
-        }
+        let result = try await store.ingest([event], options: .dfanalyzer, tagIndexes: false)
         for w in result.warnings { context.logger.warning("\(w)") }
         return try JSONBody.response(result)
     }
