@@ -93,6 +93,14 @@ extension JSONWriter {
             for (i, s) in e.sets.enumerated() {
                 if i > 0 { raw(",") }
                 raw("{\"tag\":"); string(s.tag)
+                if let names = s.attributes {
+                    raw(",\"attributes\":[")
+                    for (k, name) in names.enumerated() {
+                        if k > 0 { raw(",") }
+                        string(name)
+                    }
+                    raw("]")
+                }
                 raw(",\"elements\":[")
                 for (j, row) in s.elements.enumerated() {
                     if j > 0 { raw(",") }

@@ -212,7 +212,7 @@ final class Sender: @unchecked Sendable {
 
     private func acknowledged(_ r: Record, _ response: TransportResponse, latency: Double) {
         var ack = BatchAcknowledgement(events: r.events, values: r.values, duplicates: 0, latency: latency)
-        if r.kind == .batch, let answer = try? JSONDecoder().decode(IngestAnswer.self, from: Data(response.body)) {
+        if r.kind == .batch, let answer = try? JSONDecoder().decode(IngestResult.self, from: Data(response.body)) {
             ack.events = answer.stored + answer.duplicates
             ack.duplicates = answer.duplicates
         }
@@ -229,16 +229,6 @@ final class Sender: @unchecked Sendable {
             s.acknowledgementLatencies.append(latency)
         }
         if r.kind == .batch { config.onBatchAcknowledged?(ack) }
-    }
-
-    private struct IngestAnswer: Decodable {
-        var stored: Int
-        var duplicates: Int
-    }
-
-    private struct ErrorAnswer: Decodable {
-        var error: String
-        var event: Int?
     }
 
     private static func errorAnswer(_ response: TransportResponse) -> ErrorAnswer {

@@ -91,14 +91,13 @@ public struct ServerClient: Sendable {
         }
         let data = Data(buffer: try await response.body.collect(upTo: 1 << 30))
         guard (200..<300).contains(response.status.code) else {
-            let message = (try? JSONDecoder().decode(ErrorBody.self, from: data).error) ?? String(decoding: data, as: UTF8.self)
+            let message = (try? JSONDecoder().decode(ErrorAnswer.self, from: data).error) ?? String(decoding: data, as: UTF8.self)
             throw ServerClientError.refused(status: Int(response.status.code), message: message)
         }
         return try JSONDecoder().decode(R.self, from: data)
     }
 }
 
-private struct ErrorBody: Decodable { var error: String }
 
 public enum ServerClientError: Error, CustomStringConvertible {
     case unreachable(url: String, reason: String)

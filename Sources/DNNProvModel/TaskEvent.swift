@@ -64,7 +64,7 @@ public struct ElementSet: Sendable, Equatable {
 }
 
 /// A task this task depends on, named by its transformation and client identifier.
-public struct TaskRef: Sendable, Equatable, Codable {
+public struct TaskRef: Sendable, Equatable {
     public var transformation: String
     public var task: String
     public init(transformation: String, task: String) {

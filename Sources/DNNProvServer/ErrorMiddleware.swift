@@ -15,16 +15,16 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.notice("refused", metadata: ["path": "\(Self.loggable(request.uri.path))", "error": "\(e.message)"])
             return try e.response(from: request, context: context)
         } catch is NIOTooManyBytesError {
-            return ErrorBody(error: "the request body is over the size limit; send smaller batches").response(status: .contentTooLarge)
+            return ErrorAnswer(error: "the request body is over the size limit; send smaller batches").response(status: .contentTooLarge)
         } catch let e as HTTPError {
-            return ErrorBody(error: (e.body ?? e.status.reasonPhrase).clipped(to: ProvError.maxMessageLength)).response(status: e.status, headers: e.headers)
+            return ErrorAnswer(error: (e.body ?? e.status.reasonPhrase).clipped(to: ProvError.maxMessageLength)).response(status: e.status, headers: e.headers)
         } catch let e as any HTTPResponseError {
             return try e.response(from: request, context: context)
         } catch {
             let incident = String(UInt32.random(in: 0...UInt32.max), radix: 16)
             context.logger.error("request failed", metadata: [
                 "path": "\(Self.loggable(request.uri.path))", "incident": "\(incident)", "error": "\(String(describing: error).clipped(to: 2000))"])
-            return ErrorBody(error: "internal error (incident \(incident)); the server log has the details").response(status: .internalServerError)
+            return ErrorAnswer(error: "internal error (incident \(incident)); the server log has the details").response(status: .internalServerError)
         }
     }
 

@@ -24,15 +24,11 @@ extension ProvError: HTTPResponseError {
         var headers: HTTPFields = [:]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if kind == .unauthorized { headers[.wwwAuthenticate] = "Bearer realm=\"dnnprov\"" }
-        return ErrorBody(error: message, event: eventIndex).response(status: status, headers: headers)
+        return ErrorAnswer(error: message, event: eventIndex).response(status: status, headers: headers)
     }
 }
 
-/// The body of every error answer.
-struct ErrorBody: Encodable {
-    var error: String
-    var event: Int?
-
+extension ErrorAnswer {
     func response(status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
         let data = (try? JSONEncoder().encode(self)) ?? Data(#"{"error":"error"}"#.utf8)
         var headers = headers

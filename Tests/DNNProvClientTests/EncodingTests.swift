@@ -34,6 +34,30 @@ final class EncodingTests: XCTestCase {
         XCTAssertEqual(records[0].values, 6)
     }
 
+    /// The client's hand-written JSON is read by the server's own decoder (the model's
+    /// BatchRequest) into exactly the events captured: one wire contract.
+    func testTheServerDecoderReadsWhatTheClientWrites() throws {
+        var events = [event([[.number(2.5), .number(3), .text("é\\\"\u{0}"), .null]]), event([])]
+        events[1].status = .failed
+        events[1].time = nil
+        events[1].sets = [ElementSet(tag: "itrainingmodel", attributes: ["optimizer_name"], elements: [[.text("adam")]])]
+        events[1].executionInfo = ExecutionInfo(script: "train.py", email: "me@example.org", hardware: "not json")
+        let records = Record.encode(events.map { .event($0) }, base: 3, clientID: "client", batchSize: 10)
+        XCTAssertEqual(records.count, 1)
+        let decoded = try JSONDecoder().decode(BatchRequest.self, from: Data(records[0].body))
+        for (i, e) in events.enumerated() { events[i].key = "client-\(3 + i)"; _ = e }
+        XCTAssertEqual(decoded.events, events)
+        // Non-finite numbers travel as the strings the server reads as numbers.
+        let odd = Record.encode([.event(event([[.number(.nan), .number(.infinity)]]))], base: 0, clientID: "c", batchSize: 1)
+        let row = try JSONDecoder().decode(BatchRequest.self, from: Data(odd[0].body)).events[0].sets[0].elements[0]
+        XCTAssertEqual(row, [.text("NaN"), .text("Infinity")])
+        XCTAssertTrue(try row[0].numeric()?.isNaN ?? false)
+        XCTAssertEqual(try row[1].numeric(), .infinity)
+        // And what the model encodes, the server decodes alike.
+        let again = try JSONDecoder().decode(BatchRequest.self, from: JSONEncoder().encode(decoded))
+        XCTAssertEqual(again, decoded)
+    }
+
     func testBatchesAreCutBySizeAndAtRegistrations() throws {
         let spec = DataflowBuilder.predefined("alexnet").spec
         let items: [QueueItem] = [.dataflow(spec)] + (0..<5).map { _ in .event(event([[.number(1)]])) } + [.dataflow(spec), .event(event([]))]

@@ -2,10 +2,20 @@ import Foundation
 
 /// Any JSON value, kept as its JSON text (a `hardware` description may come as a JSON string
 /// holding JSON, or as an object).
-struct JSONText: Decodable {
-    var text: String
+public struct JSONText: Codable, Sendable, Equatable {
+    public var text: String
 
-    init(from decoder: any Decoder) throws {
+    public init(text: String) {
+        self.text = text
+    }
+
+    /// Written as a string holding the JSON: decoding that gives the same text back.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(text)
+    }
+
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if let s = try? c.decode(String.self) {
             text = s
