@@ -4,6 +4,7 @@ started converting the images to grey levels. Each filter gives one execution; a
 script asks query Q8: which filter was applied in the executions with the best and the worst
 accuracy, and with how many epochs?
 
+    pip install './clients/python[examples]'       # Keras, JAX and scikit-learn
     python examples/dnnprov_manual.py --filters none,grayscale --epochs 10
 
 The training is a small Keras CNN on scikit-learn's digits, instrumented by hand (no
@@ -24,8 +25,7 @@ import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import dnnprov  # noqa: E402
-from dnnprov import (Attribute, AttributeType, DataSet, Dataflow, Element, Set, SetType, Task,  # noqa: E402
-                     Transformation)
+from dnnprov import Attribute, AttributeType, Dataflow, DataSet, Element, Set, SetType, Task, Transformation  # noqa: E402
 
 DATAFLOW = "alexnet-manual"
 

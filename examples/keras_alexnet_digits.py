@@ -4,6 +4,7 @@ the Provenance Dashboard paper (SGD, RMSprop, Adam, Adadelta, Adagrad, Adamax, N
 evaluated. Provenance is captured by one callback; every training is one execution of the
 `alexnet` dataflow.
 
+    pip install './clients/python[examples]'       # Keras, JAX and scikit-learn
     KERAS_BACKEND=jax python examples/keras_alexnet_digits.py --epochs 20
     python examples/keras_alexnet_digits.py --epochs 5 --optimizers adam,sgd
 

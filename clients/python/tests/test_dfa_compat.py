@@ -75,7 +75,8 @@ SCRIPT = textwrap.dedent('''
                 datetime.now().strftime('%Y-%m-%d %H:%M:%S'), epoch, str(adaptation_id)])])
             t2.add_dataset(t2_output)
             t2.save()
-        t1_output = DataSet("oTrainingModel", [Element([datetime.now(), "12.5", 2.0 / (epoch + 1), 0.2 * (epoch + 1), epoch])])
+        row = [datetime.now(), "12.5", 2.0 / (epoch + 1), 0.2 * (epoch + 1), epoch]
+        t1_output = DataSet("oTrainingModel", [Element(row)])
         t1.add_dataset(t1_output)
         if epoch == 3:
             t1.end()
@@ -95,7 +96,8 @@ def test_dfanalyzer_script_runs_unchanged(server, tmp_path, subprocess_env):
     env = dict(subprocess_env, DFA_URL=server.url + "/")  # old clients' URLs end with '/'
     subprocess.run([sys.executable, str(script)], env=env, check=True, timeout=120)
     flow = "alexnet-df"
-    assert server.query("select optimizer_name, learning_rate, num_epochs, num_layers from ds_itrainingmodel", flow) == [
+    sql = "select optimizer_name, learning_rate, num_epochs, num_layers from ds_itrainingmodel"
+    assert server.query(sql, flow) == [
         {"optimizer_name": "adam", "learning_rate": 0.002, "num_epochs": 4, "num_layers": 8}]
     rows = server.query("select elapsed_time, loss, accuracy, epoch from ds_otrainingmodel order by id", flow)
     assert [(r["epoch"], r["elapsed_time"]) for r in rows] == [(0, "12.5"), (1, "12.5"), (2, "12.5"), (3, "12.5")]

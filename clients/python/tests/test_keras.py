@@ -6,6 +6,7 @@ import pytest
 
 import dnnprov
 from dnnprov.keras import ProvenanceCallback
+
 from digits import Slow, close, data, model
 
 ALL_HYPERPARAMETERS = {"OPTIMIZER_NAME": True, "LEARNING_RATE": True, "DECAY": True, "MOMENTUM": True,
@@ -77,12 +78,12 @@ def test_fit_with_validation_scheduler_and_evaluate(server, use_client):
     assert test[0]["epoch"] == 4
 
     layers = server.query("select * from ds_ilayers order by id", flow)
-    assert [(l["name"], l["type"]) for l in layers] == [(k.name, type(k).__name__) for k in m.layers]
+    assert [(layer["name"], layer["type"]) for layer in layers] == [(k.name, type(k).__name__) for k in m.layers]
     conv, pool, _, drop, dense = layers
     assert (conv["filters"], conv["kernel_size"], conv["padding"], conv["activation"]) == (8, "3x3", "same", "relu")
     assert pool["kernel_size"] == "2x2" and drop["dropout_rate"] == 0.25
     assert (dense["units"], dense["activation"]) == (10, "softmax")
-    assert [l["params"] for l in layers] == [k.count_params() for k in m.layers]
+    assert [layer["params"] for layer in layers] == [k.count_params() for k in m.layers]
 
 
 def test_fit_without_validation_and_plateau_adaptation(server, use_client):
@@ -106,9 +107,9 @@ def test_fit_without_validation_and_plateau_adaptation(server, use_client):
 
 
 class Boom(keras.callbacks.Callback):
-    def __init__(self, error=RuntimeError("boom at epoch 2")):
+    def __init__(self, error=None):
         super().__init__()
-        self.error = error
+        self.error = error if error is not None else RuntimeError("boom at epoch 2")
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 1:
@@ -187,7 +188,8 @@ def test_rate_set_by_a_scheduler_for_the_first_epoch_is_the_initial_one(server, 
     m.fit(x[:256], y[:256], epochs=2, verbose=0, callbacks=[
         ProvenanceCallback(flow), keras.callbacks.LearningRateScheduler(lambda epoch: 0.004)])
     assert dnnprov.flush(30)
-    assert [round(r["learning_rate"], 6) for r in server.query("select learning_rate from ds_itrainingmodel", flow)] == [0.004]
+    rows = server.query("select learning_rate from ds_itrainingmodel", flow)
+    assert [round(r["learning_rate"], 6) for r in rows] == [0.004]
     assert server.query("select * from ds_oadaptation", flow) == []
 
 
@@ -199,7 +201,8 @@ def test_fit_that_died_unseen_is_closed_at_flush(server, use_client, monkeypatch
     monkeypatch.setattr(ProvenanceCallback, "_watch_optimizer", lambda self: None)
     x, y, _, _ = data()
     with pytest.raises(RuntimeError):
-        model().fit(x[:256], y[:256], epochs=4, verbose=0, callbacks=[ProvenanceCallback(flow, adaptation=False), Boom()])
+        model().fit(x[:256], y[:256], epochs=4, verbose=0,
+                    callbacks=[ProvenanceCallback(flow, adaptation=False), Boom()])
     assert dnnprov.flush(30)
     assert dnnprov.flush(30)  # the first flush recorded the failure, this one delivered it
     [task] = server.tasks(flow)

@@ -1,6 +1,18 @@
 """The DNNProv API against a real server: files, statuses, explicit executions, dependencies."""
 import dnnprov
-from dnnprov import Attribute, AttributeType, DataSet, Dataflow, Element, File, Set, SetType, Task, TaskStatus, Transformation
+from dnnprov import (
+    Attribute,
+    AttributeType,
+    Dataflow,
+    DataSet,
+    Element,
+    File,
+    Set,
+    SetType,
+    Task,
+    TaskStatus,
+    Transformation,
+)
 
 
 def test_files_status_and_named_execution(server, use_client):

@@ -13,6 +13,7 @@ import pytest
 import dnnprov
 from dnnprov import spool as spool_mod
 from dnnprov.client import Client
+
 from fakeserver import FakeServer
 
 
@@ -206,7 +207,7 @@ def test_enqueue_is_fast(use_client):
     c = use_client(unreachable_url())
     times = []
     ev = {"dataflow": "f", "transformation": "t", "task": "1", "status": "RUNNING"}
-    for i in range(20000):
+    for _i in range(20000):
         e = dict(ev)
         t0 = time.perf_counter()
         c.send_event(e)
@@ -244,7 +245,8 @@ def test_exit_flushes_or_leaves_a_spool_for_the_next_process(fake, tmp_path, sub
 def test_dataflow_spec_copies_sets_like_dfa_lib_python():
     """Fig. 3.10 reuses one Set object under three transformations, changing it in between."""
     tf1 = dnnprov.Transformation("TrainingModel")
-    out = dnnprov.Set("oTrainingModel", dnnprov.SetType.OUTPUT, [dnnprov.Attribute("LOSS", dnnprov.AttributeType.NUMERIC)])
+    out = dnnprov.Set("oTrainingModel", dnnprov.SetType.OUTPUT,
+                      [dnnprov.Attribute("LOSS", dnnprov.AttributeType.NUMERIC)])
     tf1.set_sets([out])
     out.set_type(dnnprov.SetType.INPUT)
     out.dependency = tf1._tag

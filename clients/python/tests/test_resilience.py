@@ -4,6 +4,7 @@ import time
 
 import dnnprov
 from dnnprov.keras import ProvenanceCallback
+
 from digits import Slow, data, model
 
 

@@ -3,7 +3,6 @@ talks HTTPS to a server whose certificate a private CA signed (DNNPROV_CA_FILE),
 token on every request (DNNPROV_TOKEN, or DfAnalyzer's /t/<secret>/ URL prefix)."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,13 +12,14 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+from test_queue_spool import capture_run
 
 import dnnprov
-from conftest import server_bin
 from dnnprov import sender as sender_mod
 from dnnprov.transport import parse_retry_after, redact, split_path_token
+
+from conftest import server_bin
 from fakeserver import FakeServer
-from test_queue_spool import capture_run
 
 
 @pytest.fixture

@@ -7,8 +7,21 @@ http://localhost:22000), spooling to disk whatever the server cannot take yet.
 """
 from .client import Client, configure, flush, get_client, set_client
 from .execution import Execution, current_execution, start_execution
-from .model import (Attribute, AttributeType, DataSet, Dataflow, Dependency, Element, File,
-                    Program, Set, SetType, Task, TaskStatus, Transformation)
+from .model import (
+    Attribute,
+    AttributeType,
+    Dataflow,
+    DataSet,
+    Dependency,
+    Element,
+    File,
+    Program,
+    Set,
+    SetType,
+    Task,
+    TaskStatus,
+    Transformation,
+)
 
 __version__ = "0.1.0"
 

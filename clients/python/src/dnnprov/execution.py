@@ -1,4 +1,6 @@
 """Executions: one run of an instrumented script for one dataflow; tasks join the current one."""
+from __future__ import annotations
+
 import datetime
 import getpass
 import os
@@ -8,17 +10,18 @@ import shutil
 import socket
 import sys
 import threading
+from typing import Any
 
-_current = {}  # dataflow tag (lower case) -> Execution
+_current: dict[str, Execution] = {}  # dataflow tag (lower case) -> Execution
 _lock = threading.Lock()
-_info = None
+_info: dict[str, Any] | None = None
 
 
 class Execution:
     """Named `<dataflow>-<ISO time>-<pid>-<random>`. Its first event carries the execution
     info (user, host, script, python, hardware)."""
 
-    def __init__(self, dataflow_tag, name=None):
+    def __init__(self, dataflow_tag: str, name: str | None = None) -> None:
         self.dataflow = dataflow_tag.lower()
         if name is None:
             now = datetime.datetime.now().isoformat(timespec="seconds")
@@ -26,7 +29,7 @@ class Execution:
         self.name = name
         self.info_sent = False
 
-    def stamp(self, event):
+    def stamp(self, event: dict[str, Any]) -> dict[str, Any]:
         """Adds the execution to an event (and the info, on the first one)."""
         event["execution"] = self.name
         if not self.info_sent:
@@ -34,11 +37,11 @@ class Execution:
             event["execution_info"] = execution_info()
         return event
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Execution({self.name!r})"
 
 
-def start_execution(dataflow_tag, name=None):
+def start_execution(dataflow_tag: str, name: str | None = None) -> Execution:
     """Opens a new execution of the dataflow; later tasks of that dataflow join it."""
     ex = Execution(dataflow_tag, name)
     with _lock:
@@ -46,7 +49,7 @@ def start_execution(dataflow_tag, name=None):
     return ex
 
 
-def current_execution(dataflow_tag):
+def current_execution(dataflow_tag: str) -> Execution:
     """The open execution of the dataflow, opening one when there is none."""
     ex = _current.get(dataflow_tag.lower())
     if ex is None:
@@ -57,7 +60,7 @@ def current_execution(dataflow_tag):
     return ex
 
 
-def execution_info():
+def execution_info() -> dict[str, Any]:
     global _info
     if _info is None:
         try:
@@ -77,7 +80,7 @@ def execution_info():
     return dict(_info)
 
 
-def hardware():
+def hardware() -> dict[str, Any]:
     u = os.uname() if hasattr(os, "uname") else None
     gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
     if gpus is None:

@@ -1,19 +1,26 @@
 """The local spool: what could not be delivered yet, in order, on disk.
 
 One JSON-lines file per client instance, `<server hash>-<client id>.jsonl` in the spool
-directory, each line one record: `{"kind": "batch", "events": [...]}` or
-`{"kind": "dataflow", "spec": {...}}`. Appends are fsync'd. The owner holds an exclusive
+directory (the server hash: the first 12 hex digits of the SHA-1 of the server URL), each line
+one record: `{"kind": "batch", "events": [...]}` (the events as `POST /api/v1/batch` takes them)
+or `{"kind": "dataflow", "spec": {...}}` (as `POST /api/v1/dataflows` takes it). Appends are
+fsync'd. README.md ("Spool files") describes the format for other readers. The owner holds an exclusive
 lock on `<file>.lock` for its whole life, so a file whose lock can be taken belongs to a
 process that is gone: another client for the same server adopts it (copies its records ahead
 of its own) and replays it. Replaying twice is harmless: events carry idempotency keys and
 dataflow registration is idempotent.
 """
+from __future__ import annotations
+
+import enum
 import glob
 import hashlib
 import json
 import logging
 import os
+from typing import IO, Any
 
+fcntl: Any
 try:
     import fcntl
 except ImportError:  # not on POSIX: no adoption of other processes' spools
@@ -22,11 +29,18 @@ except ImportError:  # not on POSIX: no adoption of other processes' spools
 log = logging.getLogger("dnnprov")
 
 
-def server_hash(url):
+class RecordKind(str, enum.Enum):
+    """The `kind` of a spool record."""
+    BATCH = "batch"        # {"kind": "batch", "events": [event, ...]}
+    DATAFLOW = "dataflow"  # {"kind": "dataflow", "spec": {...}}
+
+
+def server_hash(url: str) -> str:
+    """The spool files' name prefix for a server URL."""
     return hashlib.sha1(url.encode()).hexdigest()[:12]
 
 
-def _try_lock(path):
+def _try_lock(path: str) -> IO[bytes] | None:
     """An exclusively locked file object, or None when another process holds the lock."""
     if fcntl is None:
         return None
@@ -40,18 +54,18 @@ def _try_lock(path):
 
 
 class Spool:
-    def __init__(self, directory, url, client_id):
+    def __init__(self, directory: str, url: str, client_id: str) -> None:
         self.directory = directory
         self.prefix = server_hash(url)
         self.path = os.path.join(directory, f"{self.prefix}-{client_id}.jsonl")
-        self._lock = None
-        self._file = None       # append handle, opened on first write
+        self._lock: IO[bytes] | None = None
+        self._file: IO[bytes] | None = None  # append handle, opened on first write
         self._read_offset = 0   # start of the first record not yet delivered
         self._size = 0
 
     # -- writing -----------------------------------------------------------------------
 
-    def _open(self):
+    def _open(self) -> None:
         if self._file is None:
             os.makedirs(self.directory, exist_ok=True)
             # Lock before the spool file exists, so nobody can adopt it while we live.
@@ -59,26 +73,27 @@ class Spool:
             self._file = open(self.path, "ab")
             self._size = self._file.seek(0, os.SEEK_END)
 
-    def append_lines(self, lines):
+    def append_lines(self, lines: list[bytes]) -> None:
         """Appends encoded records (bytes without newline) and fsyncs."""
         if not lines:
             return
         self._open()
+        assert self._file is not None
         data = b"".join(line + b"\n" for line in lines)
         self._file.write(data)
         self._file.flush()
         os.fsync(self._file.fileno())
         self._size += len(data)
 
-    def append(self, kind, payload):
+    def append(self, kind: RecordKind, payload: Any) -> None:
         self.append_lines([encode_record(kind, payload)])
 
     # -- reading -----------------------------------------------------------------------
 
-    def pending(self):
+    def pending(self) -> bool:
         return self._size > self._read_offset
 
-    def peek(self):
+    def peek(self) -> tuple[RecordKind, Any, int] | None:
         """The first undelivered record as (kind, payload, end offset); skips broken lines
         (a crash in the middle of a write leaves at most the last line truncated)."""
         while self.pending():
@@ -88,15 +103,16 @@ class Spool:
             end = self._read_offset + len(line)
             try:
                 rec = json.loads(line)
-                return rec["kind"], rec.get("events") if rec["kind"] == "batch" else rec["spec"], end
+                kind = RecordKind(rec["kind"])
+                return kind, rec["events"] if kind is RecordKind.BATCH else rec["spec"], end
             except (ValueError, KeyError, TypeError):
                 log.warning("dnnprov: skipping an unreadable spool record in %s", self.path)
                 self.advance(end)
         return None
 
-    def advance(self, end):
+    def advance(self, end: int) -> None:
         self._read_offset = end
-        if self._read_offset >= self._size:
+        if self._read_offset >= self._size and self._file is not None:
             # Everything delivered: start the file over.
             self._file.truncate(0)
             self._file.flush()
@@ -105,7 +121,7 @@ class Spool:
 
     # -- adoption of spools left by dead processes -------------------------------------
 
-    def adopt_orphans(self):
+    def adopt_orphans(self) -> int:
         """Copies the records of spool files for the same server whose owner is gone to the
         end of ours (they are older than anything we hold in memory). Returns the count."""
         if fcntl is None or not os.path.isdir(self.directory):
@@ -127,8 +143,8 @@ class Spool:
                 os.unlink(other)
                 adopted += len(lines)
                 if lines:
-                    log.info("dnnprov: replaying %d spooled records left by an earlier process (%s)",
-                             len(lines), os.path.basename(other))
+                    log.info("dnnprov: replaying %d spooled records left by an earlier process (%s, "
+                             "now in %s)", len(lines), other, self.path)
             finally:
                 try:
                     os.unlink(other + ".lock")
@@ -137,7 +153,7 @@ class Spool:
                 lock.close()
         return adopted
 
-    def close(self):
+    def close(self) -> None:
         """Releases the lock; removes the files when nothing is left to deliver."""
         if self._file is not None:
             empty = not self.pending()
@@ -154,7 +170,7 @@ class Spool:
             self._lock = None
 
 
-def _jsonable(v):
+def _jsonable(v: Any) -> Any:
     """JSON fallback for values the training code hands us (numpy scalars, arrays, dates)."""
     item = getattr(v, "item", None)
     if callable(item):
@@ -171,7 +187,7 @@ def _jsonable(v):
     return str(v)
 
 
-def _finite(obj):
+def _finite(obj: Any) -> Any:
     """Replaces non-finite floats by the strings the server reads as NaN / infinities."""
     if isinstance(obj, float):
         if obj != obj:
@@ -186,7 +202,7 @@ def _finite(obj):
     return obj
 
 
-def dumps(obj):
+def dumps(obj: Any) -> bytes:
     """Compact JSON bytes; NaN and infinities become strings, numpy values plain numbers."""
     try:
         return json.dumps(obj, separators=(",", ":"), allow_nan=False, default=_jsonable).encode()
@@ -196,7 +212,21 @@ def dumps(obj):
         return json.dumps(_finite(plain), separators=(",", ":"), allow_nan=False).encode()
 
 
-def encode_record(kind, payload):
-    if kind == "batch":
-        return dumps({"kind": "batch", "events": payload})
-    return dumps({"kind": kind, "spec": payload})
+def encode_record(kind: RecordKind, payload: Any) -> bytes:
+    """One spool line (without its newline). Events are written as the server takes them."""
+    if RecordKind(kind) is RecordKind.BATCH:
+        return dumps({"kind": RecordKind.BATCH.value, "events": [wire_event(e) for e in payload]})
+    return dumps({"kind": RecordKind.DATAFLOW.value, "spec": payload})
+
+
+def wire_event(ev: dict[str, Any]) -> dict[str, Any]:
+    """The event as sent: rows that carry their attribute names (`_names`, client side) name
+    them in `attributes`, so the server puts each value in its column even when other runs
+    extended the dataflow in another order."""
+    sets = ev.get("sets")
+    if not sets or not any("_names" in s for s in sets):
+        return ev
+    ev = dict(ev)
+    ev["sets"] = [{"tag": s["tag"], "attributes": s["_names"], "elements": s["elements"]} if "_names" in s else s
+                  for s in sets]
+    return ev

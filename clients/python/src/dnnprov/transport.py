@@ -10,16 +10,16 @@ import ssl
 import time
 import urllib.parse
 from datetime import timezone
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 
 class Response(NamedTuple):
     """A server's answer: the status, the decoded JSON body (or text, or None), and the
     `Retry-After` delay in seconds when the server sent one (429, 503). The sender uses a
     status of None for "no answer" (server unreachable)."""
-    status: Optional[int]
+    status: int | None
     payload: Any
-    retry_after: Optional[float] = None
+    retry_after: float | None = None
 
 
 class CAFileError(OSError):
@@ -27,7 +27,7 @@ class CAFileError(OSError):
 
 
 class Transport:
-    def __init__(self, url: str, token: Optional[str] = None, ca_file: Optional[str] = None,
+    def __init__(self, url: str, token: str | None = None, ca_file: str | None = None,
                  connect_timeout: float = 3.0, timeout: float = 30.0) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https"):
@@ -48,10 +48,10 @@ class Transport:
         if token:
             self._headers["Authorization"] = f"Bearer {token}"
         self._ca_file = ca_file
-        self._tls: Optional[ssl.SSLContext] = None
+        self._tls: ssl.SSLContext | None = None
         self._connect_timeout = connect_timeout
         self._timeout = timeout
-        self._conn: Optional[http.client.HTTPConnection] = None
+        self._conn: http.client.HTTPConnection | None = None
 
     def _tls_context(self) -> ssl.SSLContext:
         """Built on first use, on the sender thread: a CA file that cannot be read must become
@@ -113,7 +113,7 @@ class Transport:
         raise OSError("unreachable")
 
 
-def parse_retry_after(value: Optional[str], now: Optional[float] = None) -> Optional[float]:
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header: delay-seconds or an HTTP date (RFC 9110
     10.2.3). None when absent or unreadable; never negative."""
     if not value:
@@ -138,7 +138,7 @@ _SECRET_IN_PATH = re.compile(r"/t/[^/?#]+")
 _TRAILING_PATH_TOKEN = re.compile(r"^(?P<base>.*)/t/(?P<token>[^/]+)$")
 
 
-def split_path_token(path: str) -> tuple[str, Optional[str]]:
+def split_path_token(path: str) -> tuple[str, str | None]:
     """A URL path without its trailing slash, split into the prefix to keep and the
     `/t/<secret>` token at its end, if any: "/prov/t/dnp_x/" -> ("/prov", "dnp_x")."""
     path = path.rstrip("/")
