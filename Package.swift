@@ -112,6 +112,8 @@ let package = Package(
                 "DNNProvServer", "DNNProvStore", "DNNProvModel", "DNNProvClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            // Read by #filePath, not as bundle resources.
+            exclude: ["Fixtures"],
             swiftSettings: testSwiftSettings
         ),
         .testTarget(

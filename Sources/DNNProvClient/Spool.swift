@@ -29,6 +29,7 @@ final class Spool: @unchecked Sendable {
     let lock = NSLock()
     let directory: String
     let path: String
+    let serverURL: String
     private let prefix: String
     private var fd: Int32 = -1
     private var lockFD: Int32 = -1
@@ -45,7 +46,19 @@ final class Spool: @unchecked Sendable {
         self.directory = directory
         prefix = "swift-\(Self.hash(serverURL))-"
         path = (directory as NSString).appendingPathComponent("\(prefix)\(clientID).jsonl")
+        self.serverURL = serverURL
         self.logger = logger
+    }
+
+    /// `swift-<server hash>.url` beside the spool files: the URL they were for, so that
+    /// `dnnprov spool status|replay` can name it and send them there (the file names hold a hash).
+    static func urlFileName(serverURL: String) -> String { "swift-\(hash(serverURL)).url" }
+
+    /// Written once per directory and server (readable by the owner only: the URL may hold a token).
+    private func writeURLFile() {
+        let file = (directory as NSString).appendingPathComponent(Self.urlFileName(serverURL: serverURL))
+        guard !FileManager.default.fileExists(atPath: file) else { return }
+        _ = FileManager.default.createFile(atPath: file, contents: Data(serverURL.utf8), attributes: [.posixPermissions: 0o600])
     }
 
     /// FNV-1a: a stable file-name tag for the server URL.
@@ -77,6 +90,7 @@ final class Spool: @unchecked Sendable {
     private func openIfNeeded() throws {
         guard fd < 0 else { return }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        writeURLFile()
         // Lock before the data file exists, so nobody adopts it while we live.
         if !isClosed {
             lockFD = open(path + ".lock", O_RDWR | O_CREAT, 0o644)

@@ -28,11 +28,12 @@ public func buildApplication(store: ProvStore, configuration config: ServerConfi
     } else {
         server = .http1()
     }
+    let reporter = IngestReporter(logger: logger, interval: config.ingestLogInterval)
     var app = Application(
-        router: buildRouter(store: store, configuration: config),
+        router: buildRouter(store: store, configuration: config, reporter: reporter),
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "dnnprov"),
-        services: [StoreService(store: store)],
+        services: [StoreService(store: store), reporter],
         logger: logger)
     app.beforeServerStarts {
         let hasTokens = (try? await store.hasTokens()) ?? false
@@ -56,7 +57,9 @@ func describeAccess(_ config: ServerConfiguration, hasTokens: Bool) -> String {
 
 /// Every route, in groups whose middleware does the cross-cutting work: errors and the origin
 /// check for all; auth on `/api/v1` and the DfAnalyzer paths; roles on the groups inside them.
-public func buildRouter(store: ProvStore, configuration config: ServerConfiguration = .init()) -> Router<AppRequestContext> {
+/// `reporter`: what the write routes feed with what they stored (the per-minute log line).
+public func buildRouter(store: ProvStore, configuration config: ServerConfiguration = .init(),
+                        reporter: IngestReporter? = nil) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.addMiddleware {
         LogRequestsMiddleware(.debug)
@@ -77,7 +80,7 @@ public func buildRouter(store: ProvStore, configuration config: ServerConfigurat
     let writers = api.group().add(middleware: RequireRoleMiddleware(role: .writer)).add(middleware: AdmissionMiddleware(gate: gate))
     let admins = api.group().add(middleware: RequireRoleMiddleware(role: .admin))
     DataflowController(store: store, limits: config.limits).addRoutes(writers: writers, readers: readers)
-    BatchController(store: store, limits: config.limits).addRoutes(to: writers)
+    BatchController(store: store, limits: config.limits, reporter: reporter).addRoutes(to: writers)
     QueryController(store: store, limiter: ClientLimiter(limit: config.queriesPerClient), maxResultBytes: config.maxResultBytes)
         .addRoutes(to: readers)
     TokenController(store: store, authenticator: authenticator).addRoutes(to: admins)

@@ -37,11 +37,13 @@ public struct ServerConfiguration: Sendable {
     /// Write requests decoded at once, and how many more may wait before the answer is 429.
     public var ingestConcurrency: Int
     public var ingestQueue: Int
+    /// How often the server logs what it stored (when it stored anything).
+    public var ingestLogInterval: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 22000, databasePath: String = "dnnprov.sqlite",
                 logLevel: Logger.Level = .info, auth: Auth = .off, tls: TLSFiles? = nil, limits: Limits = .init(),
                 queryPool: QueryPoolConfiguration = .init(), queriesPerClient: Int = 2, maxResultBytes: Int = 16 << 20,
-                ingestConcurrency: Int = 8, ingestQueue: Int = 64) {
+                ingestConcurrency: Int = 8, ingestQueue: Int = 64, ingestLogInterval: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
@@ -54,6 +56,7 @@ public struct ServerConfiguration: Sendable {
         self.maxResultBytes = maxResultBytes
         self.ingestConcurrency = ingestConcurrency
         self.ingestQueue = ingestQueue
+        self.ingestLogInterval = ingestLogInterval
     }
 
     /// Whether `host` only accepts connections from this machine.

@@ -2,6 +2,7 @@ import ArgumentParser
 import DNNProvModel
 import DNNProvServer
 import DNNProvStore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -30,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "User queries running at once.") var queryWorkers = 4
     @Option(help: "User queries one client (token or address) may run at once.") var queriesPerClient = 2
     @Option(help: "Largest query answer, in MiB of values.") var maxResultMb = 16
+    @Option(help: "Seconds between the log lines saying what was stored.") var ingestLogSeconds = 60.0
 
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
@@ -40,6 +42,7 @@ struct ServeCommand: AsyncParsableCommand {
                               ("--queries-per-client", queriesPerClient), ("--max-result-mb", maxResultMb)] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
+        guard ingestLogSeconds > 0, ingestLogSeconds <= 86_400 else { throw ValidationError("--ingest-log-seconds must be between 0 and 86400") }
         guard ingestQueue >= 0 else { throw ValidationError("--ingest-queue must be at least 0") }
         guard maxAttributes <= 1_900 else { throw ValidationError("--max-attributes is at most 1900 (SQLite's column limit)") }
         guard maxBodyMb <= 1_024 else { throw ValidationError("--max-body-mb is at most 1024") }
@@ -54,10 +57,26 @@ struct ServeCommand: AsyncParsableCommand {
             limits: Limits(maxBodyBytes: maxBodyMb << 20, maxEventsPerRequest: maxEvents, maxRowsPerRequest: maxRows,
                            maxAttributesPerSet: maxAttributes, maxValueBytes: maxValueKb << 10),
             queryPool: QueryPoolConfiguration(workers: queryWorkers), queriesPerClient: queriesPerClient,
-            maxResultBytes: maxResultMb << 20, ingestQueue: ingestQueue)
+            maxResultBytes: maxResultMb << 20, ingestQueue: ingestQueue,
+            ingestLogInterval: .milliseconds(Int64(ingestLogSeconds * 1000)))
         try await reportingErrors {
             let app = try buildApplication(config)
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch {
+                // NIO's bind error reads "bind(descriptor:ptr:bytes:): Address already in use (errno: 98)".
+                let text = "\(error)"
+                if text.contains("Address already in use") || text.contains("errno: \(EADDRINUSE)") {
+                    throw CLIError("\(host):\(port) is already in use (another dnnprov serve?); stop it or choose another --port")
+                }
+                if text.contains("Cannot assign requested address") || text.contains("errno: \(EADDRNOTAVAIL)") {
+                    throw CLIError("cannot listen on \(host):\(port): this machine has no such address")
+                }
+                if text.contains("Permission denied") || text.contains("errno: \(EACCES)") {
+                    throw CLIError("cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges)")
+                }
+                throw error
+            }
         }
     }
 }

@@ -72,16 +72,16 @@ struct TokenSource: ParsableArguments {
 
     func create(_ request: TokenRequest) async throws -> CreatedToken {
         if let db { return try await ProvStore(path: db, logger: .quiet).createToken(request) }
-        return try await ServerClient(url: url).createToken(request)
+        return try await ServerClient(url: try ServerURL.checked(url)).createToken(request)
     }
 
     func list() async throws -> [APIToken] {
         if let db { return try await ProvStore(path: db, logger: .quiet).tokens() }
-        return try await ServerClient(url: url).tokens()
+        return try await ServerClient(url: try ServerURL.checked(url)).tokens()
     }
 
     func revoke(_ id: Int64) async throws -> APIToken {
         if let db { return try await ProvStore(path: db, logger: .quiet).revokeToken(id: id) }
-        return try await ServerClient(url: url).revokeToken(id: id)
+        return try await ServerClient(url: try ServerURL.checked(url)).revokeToken(id: id)
     }
 }

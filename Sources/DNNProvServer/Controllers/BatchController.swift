@@ -7,6 +7,7 @@ import Hummingbird
 struct BatchController {
     let store: ProvStore
     let limits: Limits
+    let reporter: IngestReporter?
 
     /// `writers`: the group of write routes (role and admission middleware on it).
     func addRoutes(to writers: RouterGroup<AppRequestContext>) {
@@ -17,7 +18,9 @@ struct BatchController {
             for (i, e) in events.enumerated() {
                 do { try principal.requireWritable(e.dataflow) } catch let e as ProvError { throw e.at(event: i) }
             }
-            return try JSONBody.response(try await store.ingest(events, options: .strict))
+            let result = try await store.ingest(events, options: .strict)
+            reporter?.record(result, dataflows: events.map(\.dataflow))
+            return try JSONBody.response(result)
         }
     }
 }
