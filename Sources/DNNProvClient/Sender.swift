@@ -155,7 +155,7 @@ final class Sender: @unchecked Sendable {
                 response = try transport.post(path: r.path, body: r.body)
             } catch {
                 if nextAttempt == nil {
-                    logger.warning("dnnprov: cannot reach \(ServerAccess.redact(config.url)) (\(ServerAccess.explain(error))); spooling to \(spool.path)")
+                    logger.warning("dnnprov: cannot reach \(ServerAccess.redact(config.url)): \(ServerAccess.explain(error)); spooling to \(spool.path)")
                 }
                 return .retry(r)
             }

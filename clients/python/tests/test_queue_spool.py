@@ -274,3 +274,14 @@ def test_dependencies_and_executions():
     ex2 = dnnprov.start_execution("deps")
     assert dnnprov.Task(1, "deps", "TrainingModel").execution is ex2
     assert ex2.name.startswith("deps-") and ex2.name != ex.name
+
+
+def test_spool_names_its_server_beside_the_files(tmp_path):
+    """`dnnprov spool status|replay` reads the URL from `<hash>.url`: the file names hold a hash."""
+    url = "http://127.0.0.1:1/t/dnp_x"
+    s = spool_mod.Spool(str(tmp_path), url, "c" * 32)
+    s.append(spool_mod.RecordKind.BATCH, [{"key": "k", "dataflow": "d", "transformation": "t", "task": "1"}])
+    s.close()
+    url_file = tmp_path / f"{spool_mod.server_hash(url)}.url"
+    assert url_file.read_text() == url
+    assert (url_file.stat().st_mode & 0o777) == 0o600

@@ -62,12 +62,27 @@ class Spool:
         self._file: IO[bytes] | None = None  # append handle, opened on first write
         self._read_offset = 0   # start of the first record not yet delivered
         self._size = 0
+        self._url = url
 
     # -- writing -----------------------------------------------------------------------
+
+    def _write_url(self) -> None:
+        """`<hash>.url` beside the spool files: the server they were for, so that
+        `dnnprov spool status|replay` can name it (the file names hold only its hash)."""
+        path = os.path.join(self.directory, f"{self.prefix}.url")
+        if os.path.exists(path):
+            return
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(self._url)
+        except OSError:
+            pass  # only a convenience: replay can be given --to
 
     def _open(self) -> None:
         if self._file is None:
             os.makedirs(self.directory, exist_ok=True)
+            self._write_url()
             # Lock before the spool file exists, so nobody can adopt it while we live.
             self._lock = _try_lock(self.path + ".lock")
             self._file = open(self.path, "ab")
