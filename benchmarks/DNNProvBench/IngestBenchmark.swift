@@ -22,31 +22,41 @@ struct IngestBenchmark: AsyncParsableCommand {
     var mlflow = false
     @Option(help: "The Python that runs benchmarks/mlflow_ingest.py (MLFLOW_BIN may name the mlflow server command).")
     var mlflowPython = ".venv/bin/python"
+    @Flag(help: "Require tokens: start the server with --require-tokens; the clients send a writer token.")
+    var tokenAuth = false
+    @Flag(help: "Throughput with tokens off and on: alternating rounds, each on a fresh server; values/s of both and the ratio.")
+    var compareAuth = false
+    @Option(help: "Rounds of each mode for --compare-auth.") var rounds = 3
+
+    func validate() throws {
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        guard !(compareAuth && (tokenAuth || mlflow)) else { throw ValidationError("--compare-auth runs both modes; no --token-auth or --mlflow with it") }
+    }
 
     func run() async throws {
         let counts = clients.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let proc = try ServerProcess(binary: server)
+        if compareAuth {
+            try await compareAuthModes(counts: counts)
+            return
+        }
+        let proc = try ServerProcess(binary: server, requireTokens: tokenAuth)
         defer { proc.stop() }
         try await proc.waitUntilReady()
-        print("dnnprov ingest benchmark: server \(server) on \(proc.url), database \(proc.database)")
+        print("dnnprov ingest benchmark: server \(server) on \(proc.url), database \(proc.database), tokens \(tokenAuth ? "required (writer token)" : "off")")
         print("workload: per-epoch rows of \(BenchWorkload.epochValues) values, \(epochs) epochs per run, batches of \(batchSize) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
-        // The dataflow, registered once through a client.
         let spoolRoot = try scratchDirectory("dnnprov-bench-spool")
         defer { try? FileManager.default.removeItem(atPath: spoolRoot) }
-        let setup = ProvenanceClient(configuration: ClientConfiguration(url: proc.url, spoolDirectory: spoolRoot, adoptOrphanSpools: false))
-        setup.register(BenchWorkload.spec)
-        guard setup.flush(timeout: .seconds(30)), setup.stats.dataflowsRegistered == 1 else { throw BenchError("could not register the dataflow") }
-        setup.close()
+        try registerDataflow(proc, spoolRoot: spoolRoot)
 
-        let query = ServerClient(url: proc.url)
+        let query = ServerClient(url: proc.url, token: proc.token)
         print("")
         print("clients  values/s     events/s   batches  ack p50 ms  ack p99 ms  CPU s server/clients  server RSS peak (HWM / polled)  verified")
         var results: [(Int, Double)] = []
         for n in counts {
             let before = try await storedValues(query)
             let cpu0 = (proc.cpuSeconds, ServerProcess.cpuSeconds(pid: "self"))
-            let r = try runPhase(clients: n, url: proc.url, spoolRoot: spoolRoot)
+            let r = try runPhase(clients: n, proc: proc, spoolRoot: spoolRoot)
             let cpu = "\(fixed(proc.cpuSeconds - cpu0.0, 1)) / \(fixed(ServerProcess.cpuSeconds(pid: "self") - cpu0.1, 1))"
             let after = try await storedValues(query)
             let mem = proc.memory()
@@ -65,6 +75,72 @@ struct IngestBenchmark: AsyncParsableCommand {
         print("target: server RSS < 150 MB: peak \(fixed(peakMB, 1)) MB -> \(peakMB < 150 ? "met" : "MISSED")")
 
         if mlflow { runMLflow(counts: counts) }
+    }
+
+    /// The dataflow, registered once through a client.
+    private func registerDataflow(_ proc: ServerProcess, spoolRoot: String) throws {
+        let setup = ProvenanceClient(configuration: ClientConfiguration(url: proc.url, token: proc.token, spoolDirectory: spoolRoot, adoptOrphanSpools: false))
+        setup.register(BenchWorkload.spec)
+        guard setup.flush(timeout: .seconds(30)), setup.stats.dataflowsRegistered == 1 else { throw BenchError("could not register the dataflow") }
+        setup.close()
+    }
+
+    /// `--compare-auth`: the same phases with tokens off and on, `rounds` times each, alternating
+    /// (off-on, then on-off, ...) so that drift (page cache, CPU clock, the machine's other load)
+    /// falls on both; every run on a fresh server and database.
+    private func compareAuthModes(counts: [Int]) async throws {
+        print("dnnprov ingest benchmark, tokens off vs on: server \(server), \(rounds) rounds of each, alternating, a fresh server each run")
+        print("workload: per-epoch rows of \(BenchWorkload.epochValues) values, \(epochs) epochs per run, batches of \(batchSize) events, "
+              + "\(fixed(seconds, 0)) s per client count, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print("")
+        print("round  tokens  clients  values/s     ack p50 ms  ack p99 ms  server CPU s  CPU ms/100k values  verified")
+        var figures: [Bool: [Int: [Double]]] = [false: [:], true: [:]]
+        var cpuCost: [Bool: [Int: [Double]]] = [false: [:], true: [:]]  // server CPU ms per 100,000 values
+        let spoolRoot = try scratchDirectory("dnnprov-bench-spool")
+        defer { try? FileManager.default.removeItem(atPath: spoolRoot) }
+        for round in 1...rounds {
+            for auth in (round % 2 == 1 ? [false, true] : [true, false]) {
+                let proc = try ServerProcess(binary: server, requireTokens: auth)
+                defer { proc.stop() }
+                try await proc.waitUntilReady()
+                try registerDataflow(proc, spoolRoot: spoolRoot)
+                let query = ServerClient(url: proc.url, token: proc.token)
+                for n in counts {
+                    let before = try await storedValues(query)
+                    let cpu0 = proc.cpuSeconds
+                    let r = try runPhase(clients: n, proc: proc, spoolRoot: spoolRoot)
+                    let cpu = proc.cpuSeconds - cpu0
+                    let after = try await storedValues(query)
+                    let rate = Double(r.values) / r.elapsed
+                    let lat = Percentiles(r.latencies)
+                    let verified = after - before == r.values ? "yes" : "NO: counted \(after - before), acknowledged \(r.values)"
+                    let cost = cpu * 1000 / (Double(r.values) / 100_000)
+                    print("\(padded(String(round), 6)) \(padded(auth ? "on" : "off", 7)) \(padded(String(n), 8)) \(padded(grouped(rate), 12)) "
+                          + "\(padded(fixed(lat.median * 1000), 11)) \(padded(fixed(lat.at(99) * 1000), 11)) \(padded(fixed(cpu, 1), 13)) "
+                          + "\(padded(fixed(cost, 1), 19)) \(verified)")
+                    fflush(nil)
+                    figures[auth]![n, default: []].append(rate)
+                    cpuCost[auth]![n, default: []].append(cost)
+                }
+            }
+        }
+        print("")
+        print("clients  tokens off values/s (mean; min-max)   tokens on values/s (mean; min-max)    on/off  server CPU ms/100k values off / on")
+        var worst = Double.infinity
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(max(1, xs.count)) }
+        for n in counts {
+            let off = figures[false]![n] ?? [], on = figures[true]![n] ?? []
+            let mOff = mean(off), mOn = mean(on)
+            let ratio = mOn / mOff
+            worst = min(worst, ratio)
+            let cOff = mean(cpuCost[false]![n] ?? []), cOn = mean(cpuCost[true]![n] ?? [])
+            print("\(padded(String(n), 8)) \(padded("\(grouped(mOff)); \(grouped(off.min() ?? .nan))-\(grouped(off.max() ?? .nan))", 38)) "
+                  + "\(padded("\(grouped(mOn)); \(grouped(on.min() ?? .nan))-\(grouped(on.max() ?? .nan))", 37)) \(padded(fixed(ratio, 3), 7)) "
+                  + "\(fixed(cOff, 1)) / \(fixed(cOn, 1)) (on/off \(fixed(cOn / cOff, 3)))")
+        }
+        print("(CPU per value is the steadier figure on a shared machine: wall-clock rates move with the other processes' load)")
+        print("")
+        print("target: tokens on within 5 % of off (on/off >= 0.95 for every client count): worst \(fixed(worst, 3)) -> \(worst >= 0.95 ? "met" : "MISSED")")
     }
 
     /// Values in the dataset tables the workload fills, counted by the server.
@@ -87,11 +163,11 @@ struct IngestBenchmark: AsyncParsableCommand {
     }
 
     /// `n` clients, each fed by its own thread, for `seconds`; then every client flushes.
-    private func runPhase(clients n: Int, url: String, spoolRoot: String) throws -> Phase {
+    private func runPhase(clients n: Int, proc: ServerProcess, spoolRoot: String) throws -> Phase {
         let window = batchSize * 4
         let clients = (0..<n).map { _ in
             ProvenanceClient(configuration: ClientConfiguration(
-                url: url, batchSize: batchSize, batchInterval: .milliseconds(100), spoolDirectory: spoolRoot, adoptOrphanSpools: false))
+                url: proc.url, token: proc.token, batchSize: batchSize, batchInterval: .milliseconds(100), spoolDirectory: spoolRoot, adoptOrphanSpools: false))
         }
         let start = Date()
         let deadline = start.addingTimeInterval(seconds)

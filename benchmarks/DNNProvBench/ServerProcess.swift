@@ -6,23 +6,28 @@ import Glibc
 #endif
 
 /// A `dnnprov serve` subprocess on a free loopback port over a temporary database, with its
-/// memory watched from /proc.
+/// memory watched from /proc. With `requireTokens`, the server runs with `--require-tokens` and
+/// `token` is a writer token made with `dnnprov token create --db` before it starts.
 final class ServerProcess: @unchecked Sendable {
     let process = Process()
     let port: Int
     let database: String
     let directory: String
+    /// The writer token the clients must send (`--require-tokens`), else nil.
+    let token: String?
     var url: String { "http://127.0.0.1:\(port)" }
     private let lock = NSLock()
     private var peakRSS = 0
     private var watching = true
 
-    init(binary: String, database: String? = nil) throws {
+    init(binary: String, database: String? = nil, requireTokens: Bool = false) throws {
         directory = try scratchDirectory("dnnprov-bench")
         self.database = database ?? (directory as NSString).appendingPathComponent("bench.sqlite")
+        token = requireTokens ? try Self.createToken(binary: binary, database: self.database, role: "writer") : nil
         port = freeLoopbackPort()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--port", String(port), "--db", self.database, "--log-level", "warning"]
+            + (requireTokens ? ["--require-tokens"] : [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let watcher = Thread { [self] in
@@ -43,7 +48,7 @@ final class ServerProcess: @unchecked Sendable {
 
     /// Waits until the server answers.
     func waitUntilReady(timeout: Double = 30) async throws {
-        let client = ServerClient(url: url)
+        let client = ServerClient(url: url, token: token)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             guard process.isRunning else { throw BenchError("the server exited (status \(process.terminationStatus))") }
@@ -51,6 +56,25 @@ final class ServerProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw BenchError("the server did not answer within \(Int(timeout)) s")
+    }
+
+    /// `dnnprov token create --role <role> --db <database>`: the secret it prints.
+    static func createToken(binary: String, database: String, role: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["token", "create", "--role", role, "--name", "bench-\(role)", "--db", database]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err  // "created token 1 (writer, ...)": shown only when it fails
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let message = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let secret = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        guard p.terminationStatus == 0, secret.hasPrefix("dnp_") else {
+            throw BenchError("dnnprov token create --role \(role) failed (status \(p.terminationStatus)): \(String(decoding: message, as: UTF8.self))")
+        }
+        return secret
     }
 
     /// Peak resident memory in KiB: the kernel's high-water mark (VmHWM) and our 100 ms polls.
