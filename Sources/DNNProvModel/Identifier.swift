@@ -1,59 +1,66 @@
-/// Validation of the names that become SQL identifiers (set tags, transformation tags, attribute
-/// names) or namespaces (dataflow tags). They are case-insensitive and stored in lower case. The
-/// length limits keep every derived name (`ds_<set>`, `<transformation>_task_id`) within the 63
-/// bytes of a PostgreSQL identifier, so nothing is ever cut short as DfAnalyzer did.
+/// Validation of the names users give: dataflow tags, transformation tags, set tags and
+/// attribute names. They are case-insensitive and stored in lower case, and shown as given
+/// (lower-cased) everywhere. Any reasonable name is accepted, as DfAnalyzer took them:
+/// letters, digits, `_`, `-` and `.` (`mnist.v2`, `val-loss`, `top-5`), up to `maxLength`
+/// characters. In SQL they are always quoted identifiers (`"val-loss"`); where a name becomes
+/// part of a physical table name, a safe identifier is derived from it (`SetEntry.physicalTable`).
+/// Names are refused, never cut, when too long.
 public enum Identifier {
-    public static let maxLength = 55
-    public static let maxDataflowLength = 63
+    public static let maxLength = 128
+    public static let maxDataflowLength = 128
 
     /// Names that would shadow the global provenance tables in the query namespace.
     public static let reserved: Set<String> = [
         "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set",
         "data_dependency", "attribute", "dataflow_execution", "task", "task_dependency", "file",
-        "performance", "ingest_key", "idempotency_key", "api_token", "sqlite_master", "sqlite_schema", "sqlite_sequence",
+        "performance", "ingest_key", "idempotency_key", "api_token", "refused_row", "dfa_sent",
+        "sqlite_master", "sqlite_schema", "sqlite_sequence",
     ]
 
     /// Lower-cases and checks a set tag, transformation tag or attribute name.
     public static func normalize(_ raw: String, what: String) throws(ProvError) -> String {
+        try check(raw, what: what, limit: maxLength)
+    }
+
+    /// Lower-cases and checks a dataflow tag (the same rules as every other name).
+    public static func normalizeDataflow(_ raw: String) throws(ProvError) -> String {
+        try check(raw, what: "dataflow tag", limit: maxDataflowLength)
+    }
+
+    private static func check(_ raw: String, what: String, limit: Int) throws(ProvError) -> String {
         let name = raw.trimmingWhitespace().lowercased()
         guard !name.isEmpty else { throw .badRequest("\(what) is empty") }
-        guard name.utf8.count <= maxLength else {
-            throw .badRequest("\(what) '\(raw.clipped())' is \(name.utf8.count) characters long; the limit is \(maxLength)")
+        guard name.utf8.count <= limit else {
+            throw .badRequest("\(what) '\(raw.clipped())' is \(name.utf8.count) characters long; the limit is \(limit)")
         }
-        guard isSQLIdentifier(name) else {
-            throw .badRequest("\(what) '\(raw.clipped())' must start with a letter or '_' and hold only letters, digits and '_'")
+        guard isName(name) else {
+            throw .badRequest(
+                "\(what) '\(raw.clipped())' must hold only letters, digits, '_', '-' and '.', and start with a letter or '_'")
         }
-        try checkNotReservedPrefix(name, raw: raw, what: what)
-        return name
-    }
-
-    /// Lower-cases and checks a dataflow tag: an identifier that may also hold '-'.
-    public static func normalizeDataflow(_ raw: String) throws(ProvError) -> String {
-        let name = raw.trimmingWhitespace().lowercased()
-        guard !name.isEmpty else { throw .badRequest("dataflow tag is empty") }
-        guard name.utf8.count <= maxDataflowLength else {
-            throw .badRequest("dataflow tag '\(raw.clipped())' is \(name.utf8.count) characters long; the limit is \(maxDataflowLength)")
-        }
-        let ok = name.utf8.allSatisfy { isIdentByte($0) || $0 == UInt8(ascii: "-") }
-            && !(name.utf8.first.map { $0 >= 48 && $0 <= 57 } ?? false) && name.utf8.first != UInt8(ascii: "-")
-        guard ok else {
-            throw .badRequest("dataflow tag '\(raw.clipped())' must start with a letter or '_' and hold only letters, digits, '_' and '-'")
-        }
-        try checkNotReservedPrefix(name, raw: raw, what: "dataflow tag")
-        return name
-    }
-
-    /// SQLite keeps names starting with `sqlite_` for itself: a table or view so named cannot be
-    /// created, so such tags are refused up front rather than failing inside the store.
-    private static func checkNotReservedPrefix(_ name: String, raw: String, what: String) throws(ProvError) {
         if name.hasPrefix("sqlite_") {
+            // SQLite keeps names starting with `sqlite_` for itself.
             throw .badRequest("\(what) '\(raw.clipped())' starts with 'sqlite_', which SQLite reserves for itself")
         }
+        return name
     }
 
+    /// Letters, digits, `_`, `-`, `.` (ASCII), starting with a letter or `_` (so that a name is
+    /// never a number: `/api/dataflows/{id}` takes ids and tags).
+    public static func isName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, isIdentByte(first), !(first >= 48 && first <= 57) else { return false }
+        return s.utf8.allSatisfy { isIdentByte($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") }
+    }
+
+    /// A name SQL takes unquoted: `[A-Za-z_][A-Za-z0-9_]*`.
     public static func isSQLIdentifier(_ s: String) -> Bool {
         guard let first = s.utf8.first, !(first >= 48 && first <= 57) else { return false }
         return s.utf8.allSatisfy(isIdentByte)
+    }
+
+    /// A safe SQL identifier derived from a name: every byte other than a letter, a digit or `_`
+    /// becomes `_` (`mnist.v2` -> `mnist_v2`). Not unique: callers that need uniqueness check.
+    public static func sqlSafe(_ name: String) -> String {
+        String(decoding: name.utf8.map { isIdentByte($0) ? $0 : UInt8(ascii: "_") }, as: UTF8.self)
     }
 
     private static func isIdentByte(_ c: UInt8) -> Bool {

@@ -119,7 +119,8 @@ struct TransformationEntry: Sendable {
 struct SetEntry: Sendable {
     var id: Int64
     var tag: String
-    /// The physical table, `<dataflow>__ds_<set>`.
+    /// The physical table, `<dataflow>__ds_<set>` (made safe: `mnist.v2` -> `mnist_v2`), kept in
+    /// `data_set.table_name`. Queries reach it by the set's tag, never by this name.
     var table: String
     var attributes: [AttributeSpec] = []
     /// Transformations with a `<tag>_task_id` column, in physical column order. The first is the
@@ -140,7 +141,11 @@ struct SetEntry: Sendable {
         taskColumns.filter { producers.contains($0) } + taskColumns.filter { !producers.contains($0) }
     }
 
-    static func physicalTable(dataflow: String, set: String) -> String { "\(dataflow)__ds_\(set)" }
+    /// Names with `-` or `.` give a safe identifier (`mnist.v2`, `val-set` -> `mnist_v2__ds_val_set`);
+    /// a clash with another dataflow's table is resolved by `Registration.uniqueTableName`.
+    static func physicalTable(dataflow: String, set: String) -> String {
+        Identifier.sqlSafe("\(dataflow)__ds_\(set)")
+    }
 }
 
 extension String {

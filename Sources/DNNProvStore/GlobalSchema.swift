@@ -7,10 +7,12 @@ enum GlobalSchema {
     static let readableTables: Set<String> = [
         "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set", "data_dependency",
         "attribute", "dataflow_execution", "task", "task_dependency", "file", "performance", "idempotency_key",
+        "refused_row",
     ]
 
-    /// Tables no user query reads: token digests, legacy keys, the migration log.
-    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations"]
+    /// Tables no user query reads: token digests, legacy keys, the migration log, the digests of
+    /// the rows DfAnalyzer tasks sent (bookkeeping for re-send recognition).
+    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations", "dfa_sent"]
 
     /// For a caller scoped to some dataflows: a view of a global table holding only their rows,
     /// or nil when `table` is not one of the readable global tables.
@@ -22,7 +24,8 @@ enum GlobalSchema {
         let condition: String
         switch table {
         case "dataflow": condition = "id IN (\(ids))"
-        case "dataflow_version", "data_transformation", "program", "data_set", "dataflow_execution", "idempotency_key":
+        case "dataflow_version", "data_transformation", "program", "data_set", "dataflow_execution", "idempotency_key",
+             "refused_row":
             condition = "df_id IN (\(ids))"
         case "use_program": condition = "dt_id IN (\(transformations))"
         case "data_dependency", "attribute": condition = "ds_id IN (\(sets))"
@@ -165,6 +168,31 @@ enum GlobalSchema {
                     created_at TEXT NOT NULL,
                     revoked_at TEXT
                 );
+                """)
+        }
+        // The DfAnalyzer endpoints (old clients never read answers): rows refused with their
+        // reason, for the user to see and fix; and per task and set, what the task has sent so far,
+        // to tell a client's re-sent rows from new ones (variant A re-sends the whole list).
+        m.registerMigration("v3-dfanalyzer-refused-and-sent") { db in
+            try db.execute(sql: """
+                CREATE TABLE refused_row (
+                    id INTEGER PRIMARY KEY,
+                    df_id INTEGER NOT NULL REFERENCES dataflow(id),
+                    set_tag TEXT NOT NULL,
+                    task_id INTEGER REFERENCES task(id),
+                    row_values TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    received_at TEXT NOT NULL
+                );
+                CREATE INDEX refused_row_df ON refused_row(df_id, task_id);
+                CREATE TABLE dfa_sent (
+                    task_id INTEGER NOT NULL REFERENCES task(id),
+                    set_tag TEXT NOT NULL,
+                    sent INTEGER NOT NULL,
+                    prefix_digest TEXT NOT NULL,
+                    last_digest TEXT,
+                    PRIMARY KEY (task_id, set_tag)
+                ) WITHOUT ROWID;
                 """)
         }
         return m

@@ -1,22 +1,38 @@
+import Crypto
 import DNNProvModel
+import Foundation
 import GRDB
 
 /// How lenient ingestion is. The DfAnalyzer endpoints serve clients that cannot be changed.
 public struct IngestOptions: Sendable {
-    /// A row a task re-sends with exactly the values it already stored is that row, not a new one
-    /// (DfAnalyzer clients re-send elements on every message or on `end()`).
+    /// Rows a client re-sends are recognised by what the DfAnalyzer clients re-send, and not
+    /// stored again: a task that names no execution (variant A) re-sends the whole list it has
+    /// sent so far, so a message whose rows of a set start with exactly the rows the task sent
+    /// before is those rows plus new ones; a task that names its execution (variants B and C)
+    /// re-sends its last row on `end()`. Every other row is stored, identical or not.
     public var skipResentElements: Bool
     /// A row with fewer values than the set has attributes is completed with nulls, and the answer
     /// says so (Keras-Prov without validation data sends 5 values for 7 attributes).
     public var padShortRows: Bool
+    /// A row that does not fit (a value too many, a non-number for a NUMERIC, a set the task
+    /// cannot add to) is kept in `refused_row` with its reason, and the rest of the event is
+    /// stored: old clients never read answers, and one bad row must not block the others.
+    public var keepRefusedRows: Bool
+    /// A task that had ended and begins again (a client re-using or re-creating it) is reopened:
+    /// its next end is its end time; and in an inferred execution whose other tasks still run, it
+    /// is a task of that run, not the start of a new one.
+    public var reopenEndedTasks: Bool
 
-    public init(skipResentElements: Bool = false, padShortRows: Bool = false) {
+    public init(skipResentElements: Bool = false, padShortRows: Bool = false, keepRefusedRows: Bool = false,
+                reopenEndedTasks: Bool = false) {
         self.skipResentElements = skipResentElements
         self.padShortRows = padShortRows
+        self.keepRefusedRows = keepRefusedRows
+        self.reopenEndedTasks = reopenEndedTasks
     }
 
     public static let strict = IngestOptions()
-    public static let dfanalyzer = IngestOptions(skipResentElements: true, padShortRows: true)
+    public static let dfanalyzer = IngestOptions(skipResentElements: true, padShortRows: true, keepRefusedRows: true, reopenEndedTasks: true)
 }
 
 /// Writes task events: executions, tasks, dependencies, rows, files. Runs inside the writer's
@@ -67,17 +83,13 @@ struct Ingestion {
             }
         }
 
-        for es in e.sets {
-            let s = try df.set(Self.tag(es.tag, in: df.sets, what: "set tag"))
-            guard t.uses(s.tag) else {
-                throw ProvError.unprocessable("set '\(s.tag)' is neither an input nor an output of transformation '\(t.tag)'")
+        if options.skipResentElements || options.keepRefusedRows {
+            try insertLeniently(e, df: df, transformation: t, task: task, into: &result)
+        } else {
+            for es in e.sets {
+                let (s, positions) = try resolve(es.tag, attributes: es.attributes, df: df, transformation: t)
+                try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, into: &result)
             }
-            guard s.owner == t.tag else {
-                throw ProvError.unprocessable(
-                    "rows of set '\(s.tag)' are added by tasks of '\(s.owner ?? "?")'; tasks of '\(t.tag)' use them through their dependencies")
-            }
-            let positions = try es.attributes.map { try Self.positions(of: $0, in: s) }
-            try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, into: &result)
         }
 
         // Rows this task consumes from the tasks it depends on get its id (no copies).
@@ -127,6 +139,134 @@ struct Ingestion {
 
     // MARK: rows
 
+    /// The set a task adds rows to, and the column of each value when the rows name their attributes.
+    private func resolve(_ tag: String, attributes: [String]?, df: DataflowEntry, transformation t: TransformationEntry) throws -> (SetEntry, [Int]?) {
+        let s = try df.set(Self.tag(tag, in: df.sets, what: "set tag"))
+        guard t.uses(s.tag) else {
+            throw ProvError.unprocessable("set '\(s.tag)' is neither an input nor an output of transformation '\(t.tag)'")
+        }
+        guard s.owner == t.tag else {
+            throw ProvError.unprocessable(
+                "rows of set '\(s.tag)' are added by tasks of '\(s.owner ?? "?")'; tasks of '\(t.tag)' use them through their dependencies")
+        }
+        return (s, try attributes.map { try Self.positions(of: $0, in: s) })
+    }
+
+    /// The DfAnalyzer endpoints: the rows of each set (variant A sends one entry per row, the same
+    /// tag many times) without those the client re-sent; rows that do not fit are kept in
+    /// `refused_row`, and the others stored.
+    private func insertLeniently(_ e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, task: Int64,
+                                 into result: inout IngestResult) throws {
+        var groups: [(tag: String, attributes: [String]?, rows: [[Value]])] = []
+        for es in e.sets {
+            let tag = es.tag.trimmingCharacters().lowercased()
+            if let k = groups.firstIndex(where: { $0.tag == tag && $0.attributes == es.attributes }) {
+                groups[k].rows += es.elements
+            } else {
+                groups.append((tag, es.attributes, es.elements))
+            }
+        }
+        for g in groups {
+            var rows = g.rows
+            if options.skipResentElements {
+                let resent = try resentRows(rows, set: g.tag, task: task, namesExecution: e.execution != nil, ends: e.status.isTerminal)
+                result.resentRows += resent
+                rows.removeFirst(resent)
+            }
+            if rows.isEmpty { continue }
+            let resolved: (SetEntry, [Int]?)
+            do {
+                resolved = try resolve(g.tag, attributes: g.attributes, df: df, transformation: t)
+            } catch let error as ProvError where options.keepRefusedRows {
+                try refuse(rows, set: g.tag, task: task, dataflow: df.id, reason: error.message, into: &result)
+                continue
+            }
+            try insertRows(rows, positions: resolved.1, set: resolved.0, transformation: t.tag, task: task, dataflow: df.id, into: &result)
+        }
+    }
+
+    /// How many of the leading `rows` the task already sent (see `IngestOptions.skipResentElements`);
+    /// records what it has now sent.
+    private func resentRows(_ rows: [[Value]], set: String, task: Int64, namesExecution: Bool, ends: Bool) throws -> Int {
+        let key = WriterState.SentKey(task: task, set: set)
+        let before: WriterState.SentState
+        if let cached = state.sent[key] {
+            before = cached
+        } else if let row = try Row.fetchOne(state.statement(db, "SELECT sent, prefix_digest, last_digest FROM dfa_sent WHERE task_id = ? AND set_tag = ?"),
+                                             arguments: [task, set]) {
+            before = .init(count: row[0], prefix: row[1], last: row[2])
+        } else {
+            before = .init()
+        }
+        let digests = rows.map(Self.digest)
+        var resent = 0
+        var after = WriterState.SentState()
+        if namesExecution {
+            // Variants B and C: `end()` sends the last row again.
+            if ends, let first = digests.first, first == before.last { resent = 1 }
+            after = before
+        } else if before.count > 0, digests.count >= before.count {
+            // Variant A: the whole list so far, then the new rows.
+            var chain = ""
+            for d in digests.prefix(Int(before.count)) { chain = Self.chain(chain, d) }
+            if chain == before.prefix {
+                resent = Int(before.count)
+                after = before
+            }
+        }
+        // Otherwise (a list that does not start with what was sent): every row is new, and the
+        // list sent so far is this one.
+        for d in digests.dropFirst(resent) {
+            after.prefix = Self.chain(after.prefix, d)
+            after.count += 1
+        }
+        if let last = digests.last { after.last = last }
+        if after != before {
+            try state.statement(db, """
+                INSERT INTO dfa_sent(task_id, set_tag, sent, prefix_digest, last_digest) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (task_id, set_tag) DO UPDATE SET sent = excluded.sent, prefix_digest = excluded.prefix_digest,
+                  last_digest = excluded.last_digest
+                """).execute(arguments: [task, set, after.count, after.prefix, after.last])
+        }
+        state.sent[key] = after
+        return resent
+    }
+
+    /// Forgets what a task sent: a task begun again is a new list on the client's side.
+    private func forgetSent(task: Int64) throws {
+        try state.statement(db, "DELETE FROM dfa_sent WHERE task_id = ?").execute(arguments: [task])
+        for key in state.sent.keys where key.task == task { state.sent[key] = nil }
+    }
+
+    static func digest(_ row: [Value]) -> String {
+        var text = ""
+        for v in row {
+            switch v {
+            case .null: text += "n;"
+            case .number(let d): text += "d\(d.bitPattern);"
+            case .text(let s): text += "t\(s.utf8.count):\(s);"
+            }
+        }
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func chain(_ prefix: String, _ digest: String) -> String {
+        SHA256.hash(data: Data((prefix + digest).utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Keeps rows that were not stored in `refused_row`, with the reason.
+    private func refuse(_ rows: [[Value]], set: String, task: Int64, dataflow: Int64, reason: String, into result: inout IngestResult) throws {
+        guard !rows.isEmpty else { return }
+        let now = Timestamp.now()
+        for row in rows {
+            let json = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
+            try state.statement(db, """
+                INSERT INTO refused_row(df_id, set_tag, task_id, row_values, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [dataflow, set, task, json, reason, now])
+        }
+        result.warnings.append("set '\(set)': \(rows.count) row(s) refused and kept in refused_row: \(reason)")
+    }
+
     /// Where each named attribute stands in the set's column order.
     static func positions(of names: [String], in s: SetEntry) throws -> [Int] {
         var seen = Set<Int>()
@@ -141,7 +281,8 @@ struct Ingestion {
     }
 
     /// `positions`: for rows that name their attributes, the column of each value.
-    private func insertRows(_ rows: [[Value]], positions: [Int]?, set s: SetEntry, transformation: String, task: Int64, into result: inout IngestResult) throws {
+    private func insertRows(_ rows: [[Value]], positions: [Int]?, set s: SetEntry, transformation: String, task: Int64,
+                            dataflow: Int64? = nil, into result: inout IngestResult) throws {
         let n = s.attributes.count
         let expected = positions?.count ?? n
         // For each column, the index of its value in a row (nil: not sent, stored as null).
@@ -154,34 +295,37 @@ struct Ingestion {
         let insert = try state.insertStatement(db, set: s, transformation: transformation)
         var args = [DatabaseValue](repeating: .null, count: n + 2)
         args[0] = task.databaseValue
-        for row in rows {
+        // Rows refused by reason (kept in refused_row when the options say so).
+        var refused: [(reason: String, rows: [[Value]])] = []
+        func refuse(_ row: [Value], _ error: ProvError) throws {
+            guard options.keepRefusedRows, dataflow != nil else { throw error }
+            if let k = refused.firstIndex(where: { $0.reason == error.message }) { refused[k].rows.append(row) } else { refused.append((error.message, [row])) }
+        }
+        rows: for row in rows {
             guard row.count == expected || (options.padShortRows && row.count < expected) else {
                 let names = positions.map { $0.map { s.attributes[$0].name } } ?? s.attributes.map(\.name)
-                throw ProvError.unprocessable(
-                    "set '\(s.tag)' has \(expected) attributes (\(names.joined(separator: ", "))); a row has \(row.count) values")
+                try refuse(row, ProvError.unprocessable(
+                    "set '\(s.tag)' has \(expected) attributes (\(names.joined(separator: ", "))); a row has \(row.count) values"))
+                continue
             }
-            if row.count < expected { padded += 1 }
             for i in 0..<n {
                 let a = s.attributes[i]
                 let v = source[i].map { $0 < row.count ? row[$0] : .null } ?? .null
                 do {
                     args[i + 2] = try Self.databaseValue(v, numeric: a.type.isNumeric)
                 } catch {
-                    throw ProvError.unprocessable("set '\(s.tag)', attribute '\(a.name)' is NUMERIC: \(error.message)")
+                    try refuse(row, ProvError.unprocessable("set '\(s.tag)', attribute '\(a.name)' is NUMERIC: \(error.message)"))
+                    continue rows
                 }
             }
-            if options.skipResentElements {
-                let find = try state.resentStatement(db, set: s, transformation: transformation)
-                find.setUncheckedArguments(StatementArguments([args[0]] + args[2...]))
-                if try Int64.fetchOne(find) != nil {
-                    result.resentRows += 1
-                    continue
-                }
-            }
+            if row.count < expected { padded += 1 }
             args[1] = try state.nextRowID(db, set: s).databaseValue
             insert.setUncheckedArguments(StatementArguments(args))
             try insert.execute()
             result.rows += 1
+        }
+        if let dataflow {
+            for r in refused { try self.refuse(r.rows, set: s.tag, task: task, dataflow: dataflow, reason: r.reason, into: &result) }
         }
         if padded > 0 {
             let sent = positions.map { $0.map { s.attributes[$0].name } } ?? s.attributes.map(\.name)
@@ -228,7 +372,11 @@ struct Ingestion {
                 """, arguments: [df.id])
         }
         if let id = current {
+            // A task of the run begun again while other tasks of the run still run (Keras-Prov
+            // re-creates its Adaptation task per learning-rate change during training) is the
+            // run going on, not a new one.
             let restarted = try !e.status.isTerminal && (cachedTask(identifier: identifier, transformation: t.id, execution: id)?.ended ?? false)
+                && !(options.reopenEndedTasks && otherTaskRuns(in: id, besides: identifier, transformation: t.id))
             if !restarted {
                 state.inferredExecution[df.id] = id
                 if let info = e.executionInfo { try record(info, execution: id) }
@@ -247,6 +395,14 @@ struct Ingestion {
         state.newInferredExecutionPending.remove(df.id)
         if let info = e.executionInfo { try record(info, execution: id) }
         return id
+    }
+
+    /// Whether a task of the execution other than this one has started and not ended.
+    private func otherTaskRuns(in execution: Int64, besides identifier: String, transformation: Int64) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM task WHERE df_exec = ? AND start_time IS NOT NULL AND end_time IS NULL
+                             AND NOT (dt_id = ? AND identifier = ?))
+            """, arguments: [execution, transformation, identifier]) ?? false
     }
 
     private func record(_ info: ExecutionInfo, execution: Int64) throws {
@@ -284,20 +440,26 @@ struct Ingestion {
             if ends { try endExecution(execution, at: time.text) }
             return id
         }
-        // An ended task stays ended: a late RUNNING (a replayed message) does not reopen it.
-        let newStatus = (s.ended && !ends) ? s.status : e.status
-        if newStatus != s.status || e.error != nil || e.output != nil || e.workspace != nil || e.resource != nil {
+        // An ended task stays ended: a late RUNNING (a replayed message) does not reopen it; and
+        // its first end time stays. On the DfAnalyzer endpoints (no replays there) a task begun
+        // again is reopened: a client re-using or re-creating it; its next end is its end time.
+        let reopen = options.reopenEndedTasks && s.ended && !ends
+        let newStatus = (s.ended && !ends && !reopen) ? s.status : e.status
+        let setsEnd = ends && !s.ended
+        if newStatus != s.status || reopen || e.error != nil || e.output != nil || e.workspace != nil || e.resource != nil {
             try db.execute(sql: """
-                UPDATE task SET status = ?, end_time = CASE WHEN ? THEN COALESCE(end_time, ?) ELSE end_time END,
+                UPDATE task SET status = ?,
+                  end_time = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE end_time END,
                   workspace = COALESCE(?, workspace), computing_resource = COALESCE(?, computing_resource),
                   output_msg = COALESCE(?, output_msg), error_msg = COALESCE(?, error_msg)
                 WHERE id = ?
-                """, arguments: [newStatus.rawValue, ends, time.text, e.workspace, e.resource, e.output, e.error, s.id])
-            if ends && !s.ended { try endExecution(execution, at: time.text) }
+                """, arguments: [newStatus.rawValue, setsEnd, time.text, reopen, e.workspace, e.resource, e.output, e.error, s.id])
+            if setsEnd { try endExecution(execution, at: time.text) }
             s.status = newStatus
-            s.ended = s.ended || ends
+            s.ended = reopen ? false : (s.ended || ends)
             state.tasks[key] = s
         }
+        if reopen && options.skipResentElements { try forgetSent(task: s.id) }
         return s.id
     }
 
@@ -372,15 +534,6 @@ extension WriterState {
         let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(s.table.quotedIdentifier)") ?? 0) + 1
         nextRowIDs[s.id] = next + 1
         return next
-    }
-
-    func resentStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
-        let key = StatementKey(set: s.id, transformation: transformation, kind: 1, attributes: s.attributes.count)
-        if let st = statements[key] { return st }
-        let conds = ["\("\(transformation)_task_id".quotedIdentifier) = ?"] + s.attributes.map { "\($0.name.quotedIdentifier) IS ?" }
-        let st = try db.makeStatement(sql: "SELECT id FROM \(s.table.quotedIdentifier) WHERE \(conds.joined(separator: " AND ")) LIMIT 1")
-        statements[key] = st
-        return st
     }
 }
 

@@ -46,7 +46,12 @@ extension ProvStore {
         }
         let start = ContinuousClock.now
         let plan = try QueryPlan(sql: sql, dataflow: options.dataflow, scope: options.scope, catalog: catalog)
-        var result = try await queries.run(plan, limit: options.limit, maxBytes: options.maxBytes, deadline: start + options.timeout)
+        var result: QueryResult
+        do {
+            result = try await queries.run(plan, limit: options.limit, maxBytes: options.maxBytes, deadline: start + options.timeout)
+        } catch let error as ProvError {
+            throw plan.explained(error)
+        }
         let elapsed = ContinuousClock.now - start
         result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return result
@@ -60,6 +65,9 @@ struct QueryPlan: Sendable {
     var sql: String
     var views: [View]
     var policy: QueryPolicy
+    /// For names the query uses that are no table here but a set elsewhere: how to reach them
+    /// (said when SQLite answers "no such table").
+    var hints: [String: String] = [:]
 
     static let allowedFirst: Set<String> = ["SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"]
     static let writing: Set<String> = [
@@ -121,9 +129,17 @@ struct QueryPlan: Sendable {
                 continue
             }
             if tok.isName, !afterDot, !(i + 1 < tokens.count && tokens[i + 1].isPunctuation(".")) {
-                if let df = chosen, let (set, isTable) = Self.setNamed(tok.text, in: df) {
+                // An unqualified set name: the chosen dataflow's, or (none chosen) the one visible
+                // dataflow that has a set so named. Several: none is guessed; the error says how to choose.
+                let holders = chosen == nil ? visible.values.filter { Self.setNamed(tok.text, in: $0) != nil } : []
+                if let df = chosen ?? (holders.count == 1 ? holders.first : nil), let (set, isTable) = Self.setNamed(tok.text, in: df) {
                     let name = (isTable ? "ds_" : "") + set.tag
                     views[name] = View(name: name, select: Self.select(set))
+                } else if let hint = Self.hint(for: tok.text, chosen: chosen, holders: holders, visible: visible) {
+                    hints[tok.text.lowercased()] = hint
+                }
+                if views[tok.text.lowercased()] != nil {
+                    // resolved to a set
                 } else if let ids = scope.tags.map({ tags in visible.values.filter { tags.contains($0.tag) }.map(\.id) }),
                           let filter = GlobalSchema.scopedSelect(tok.text.lowercased(), dataflowIDs: ids) {
                     // A scoped caller sees the global tables through views holding only its dataflows' rows.
@@ -143,6 +159,41 @@ struct QueryPlan: Sendable {
         let existing = Set(catalog.dataflows.values.flatMap { $0.sets.values.map { $0.table.lowercased() } })
             .union(GlobalSchema.readableTables).union(GlobalSchema.internalTables)
         policy = QueryPolicy(unrestricted: false, tables: tables, views: Set(views.keys), existing: existing)
+    }
+
+    /// How to reach a set named `raw` that does not resolve: it is in several dataflows (none
+    /// chosen), or not in the chosen one but in others.
+    static func hint(for raw: String, chosen: DataflowEntry?, holders: [DataflowEntry], visible: [String: DataflowEntry]) -> String? {
+        let name = raw.lowercased()
+        let tags: [String]
+        if let chosen {
+            tags = visible.values.filter { $0.tag != chosen.tag && setNamed(name, in: $0) != nil }.map(\.tag).sorted()
+            guard !tags.isEmpty else { return nil }
+            let examples = tags.prefix(3).map { "\(sqlName($0)).\(sqlName(name))" }.joined(separator: ", ")
+            return "dataflow '\(chosen.tag)' has no '\(name)'; \(tags.count == 1 ? "dataflow" : "dataflows") "
+                + "\(tags.map { "'\($0)'" }.joined(separator: ", ")) \(tags.count == 1 ? "has" : "have") it: choose "
+                + "\(tags.count == 1 ? "it" : "one") with \"dataflow\": \"\(tags[0])\" (--dataflow in the CLI), or write \(examples)"
+        }
+        tags = holders.map(\.tag).sorted()
+        guard tags.count > 1 else { return nil }
+        return "'\(name)' is in several dataflows (\(tags.map { "'\($0)'" }.joined(separator: ", "))): choose one with "
+            + "\"dataflow\": \"\(tags[0])\" (--dataflow in the CLI), or qualify the name: "
+            + tags.prefix(3).map { "\(sqlName($0)).\(sqlName(name))" }.joined(separator: ", ")
+    }
+
+    /// A name as SQL needs it written: bare when it is an identifier, else quoted.
+    static func sqlName(_ s: String) -> String { Identifier.isSQLIdentifier(s) ? s : s.quotedIdentifier }
+
+    /// The error with a hint when SQLite did not find a table the plan knows how to reach.
+    func explained(_ error: ProvError) -> ProvError {
+        let marker = "no such table: "
+        guard error.kind == .badRequest, !hints.isEmpty, let r = error.message.range(of: marker) else { return error }
+        let missing = error.message[r.upperBound...].prefix { !$0.isWhitespace }.lowercased()
+        let bare = missing.hasPrefix("main.") || missing.hasPrefix("temp.") ? String(missing.dropFirst(5)) : missing
+        guard let hint = hints[bare] else { return error }
+        var e = error
+        e.message = "no such table: \(bare); \(hint)".clipped(to: ProvError.maxMessageLength)
+        return e
     }
 
     /// `ds_<set>` (the table) or `<set>` (its view) of a dataflow.

@@ -20,6 +20,9 @@ final class WriterState: @unchecked Sendable {
     var statements: [StatementKey: Statement] = [:]
     /// set id -> the id the next row of its table gets.
     var nextRowIDs: [Int64: Int64] = [:]
+    /// (task id, set tag) -> what the task has sent of that set through the DfAnalyzer endpoints
+    /// (a cache of `dfa_sent`).
+    var sent: [SentKey: SentState] = [:]
     /// The database holds idempotency keys from before they were scoped per dataflow.
     var hasLegacyKeys = false
 
@@ -28,6 +31,9 @@ final class WriterState: @unchecked Sendable {
     struct TaskKey: Hashable { var execution: Int64; var transformation: Int64; var identifier: String }
     struct TaskState { var id: Int64; var status: TaskStatus; var ended: Bool }
     struct Dependency: Hashable { var transformation: String; var task: Int64 }
+    struct SentKey: Hashable { var task: Int64; var set: String }
+    /// `count` rows sent so far; `prefix` chains their digests in order; `last` is the last one's.
+    struct SentState: Equatable { var count: Int64 = 0; var prefix = ""; var last: String? }
 
     init(catalog: Catalog) {
         self.catalog = catalog
@@ -40,5 +46,6 @@ final class WriterState: @unchecked Sendable {
         taskDependencies.removeAll()
         statements.removeAll()
         nextRowIDs.removeAll()
+        sent.removeAll()
     }
 }

@@ -147,11 +147,17 @@ final class DfAnalyzerCompatibilityTests: XCTestCase {
             let rows = try await api.query("select loss, epoch, val_loss from ds_otrainingmodel", dataflow: "k")
             XCTAssertEqual(rows.doubles("loss"), [0.5])
             XCTAssertEqual(rows.doubles("val_loss"), [nil])
-            // Too many values is still an error.
+            // Too many values is not stored: old clients never read answers, so the row is kept
+            // in refused_row with its reason, and the answer's warnings say so.
             let long = try await api.post("/pde/task/json", json: [
                 "id": "1", "dataflow": "k", "transformation": "trainingmodel",
                 "sets": [["tag": "otrainingmodel", "elements": [["0.5", "1", "2", "3"]]]]])
-            XCTAssertEqual(long.status, .unprocessableContent)
+            XCTAssertEqual(long.status, .ok, long.text)
+            XCTAssertTrue(((long.object["warnings"] as? [String])?.first ?? "").contains("refused_row"), long.text)
+            let got1 = try await api.query("select count(*) as n from ds_otrainingmodel", dataflow: "k").ints("n")
+            XCTAssertEqual(got1, [1])
+            let refused = try await api.query("select reason from refused_row", dataflow: "k")
+            XCTAssertTrue(refused.strings("reason").first??.contains("a row has 4 values") ?? false, "\(refused.rows)")
         }
     }
 }

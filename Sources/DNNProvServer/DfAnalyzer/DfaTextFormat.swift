@@ -2,7 +2,8 @@ import DNNProvModel
 import Foundation
 
 /// The line-based text format of `POST /pde/dataflow` and `POST /pde/task`: one call per line,
-/// `name(arg, arg, ...)`, lists as `{a;b;c}` (nested for collections: `{{1;2};{3;4}}`).
+/// `name(arg, arg, ...)`, lists as `{a;b;c}` (nested for collections: `{{1;2};{3;4}}`, or
+/// `{{1;2}{3;4}}` as the C++ library writes them).
 enum DfaTextFormat {
     struct Call {
         var name: String
@@ -45,11 +46,34 @@ enum DfaTextFormat {
         return parts
     }
 
-    /// `{a;b;c}` -> [a, b, c]; a bare value is a list of one.
+    /// `{a;b;c}` -> [a, b, c]; a bare value is a list of one. Braced items need no `;` between
+    /// them: the C++ library writes `{{1;0.5}{2;0.4}}`, the Python one `{{1;0.5};{2;0.4}}`.
     static func list(_ s: String) -> [String] {
         let t = s.trimmingCharacters(in: .whitespaces)
         guard t.hasPrefix("{"), t.hasSuffix("}") else { return t.isEmpty ? [] : [t] }
-        return split(t.dropFirst().dropLast(), on: ";").filter { !$0.isEmpty }
+        var parts: [String] = []
+        var depth = 0
+        var current = ""
+        func flush() {
+            let part = current.trimmingCharacters(in: .whitespaces)
+            if !part.isEmpty { parts.append(part) }
+            current = ""
+        }
+        for ch in t.dropFirst().dropLast() {
+            if ch == "{" {
+                // `}{`: a braced item ended and the next begins.
+                if depth == 0, current.trimmingCharacters(in: .whitespaces).hasSuffix("}") { flush() }
+                depth += 1
+            }
+            if ch == "}" { depth -= 1 }
+            if ch == ";" && depth == 0 {
+                flush()
+            } else {
+                current.append(ch)
+            }
+        }
+        flush()
+        return parts
     }
 
     private static func arg(_ c: Call, _ i: Int, _ what: String) throws(ProvError) -> String {

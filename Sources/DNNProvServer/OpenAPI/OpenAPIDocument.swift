@@ -1472,13 +1472,13 @@ public enum OpenAPIDocument {
           },
           "Identifier": {
             "type": "string",
-            "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,54}$",
-            "description": "A transformation tag, set tag or attribute name: an SQL identifier of at most 55 characters, case-insensitive (stored in lower case). Names starting with `sqlite_`, the global tables' names, `id` and `*_task_id` attributes are refused."
+            "pattern": "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$",
+            "description": "A transformation tag, set tag or attribute name: letters, digits, '_', '-' and '.', starting with a letter or '_', at most 128 characters, case-insensitive (stored in lower case). Names starting with `sqlite_`, the global tables' names, `id` and `*_task_id` attributes are refused."
           },
           "DataflowTag": {
             "type": "string",
-            "pattern": "^[A-Za-z_][A-Za-z0-9_-]{0,62}$",
-            "description": "Letters, digits, '_' and '-', starting with a letter or '_', at most 63 characters; case-insensitive (stored in lower case)."
+            "pattern": "^[A-Za-z_][A-Za-z0-9_.-]{0,127}$",
+            "description": "Letters, digits, '_', '-' and '.', starting with a letter or '_', at most 128 characters; case-insensitive (stored in lower case)."
           },
           "AttributeType": {
             "type": "string",

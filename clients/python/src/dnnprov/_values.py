@@ -12,9 +12,13 @@ FIXED_KEYS = frozenset({"loss", "accuracy", "acc"})
 
 
 def attribute_name(key: Any) -> str:
-    """A Keras metric key as an attribute name: `val_loss` -> `VAL_LOSS`."""
-    name = re.sub(r"[^A-Za-z0-9_]", "_", str(key)).upper()
-    return "_" + name if not name or name[0].isdigit() else name[:55]
+    """A Keras metric key as an attribute name: `val_loss` -> `VAL_LOSS`, `top-5` -> `TOP-5`
+    (the server takes letters, digits, `_`, `-` and `.`, starting with a letter or `_`, up to
+    128 characters)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(key)).upper()
+    if not name or not (name[0].isalpha() or name[0] == "_"):
+        name = "_" + name
+    return name[:128]
 
 
 def num(v: Any) -> float | None:
