@@ -85,7 +85,7 @@ public func buildRouter(store: ProvStore, configuration config: ServerConfigurat
         .addRoutes(to: readers)
     TokenController(store: store, authenticator: authenticator).addRoutes(to: admins)
 
-    let dfanalyzer = DfAnalyzerController(store: store, limits: config.limits, gate: gate)
+    let dfanalyzer = DfAnalyzerController(store: store, limits: config.limits, gate: gate, reporter: reporter)
     dfanalyzer.addRoutes(to: router.group().add(middleware: auth))
     dfanalyzer.addRoutes(to: router.group("t/:token").add(middleware: auth))
     return router

@@ -11,6 +11,7 @@ struct DfAnalyzerController {
     let store: ProvStore
     let limits: Limits
     let gate: AdmissionGate
+    let reporter: IngestReporter?
 
     /// Mounted twice: at the root (auth off, or a header or `?token=`) and under `/t/{token}/`
     /// for old clients that can only be given a URL. Old clients never read answers: a busy
@@ -52,6 +53,7 @@ struct DfAnalyzerController {
         try context.requirePrincipal().requireWritable(event.dataflow)
         try limits.check([event])
         let result = try await store.ingest([event], options: .dfanalyzer, tagIndexes: false)
+        reporter?.record(result, dataflows: [event.dataflow])
         for w in result.warnings { context.logger.warning("\(w)") }
         return try JSONBody.response(result)
     }
