@@ -138,10 +138,9 @@ struct QueryPlan: Sendable {
                 } else if let hint = Self.hint(for: tok.text, chosen: chosen, holders: holders, visible: visible) {
                     hints[tok.text.lowercased()] = hint
                 }
-                if views[tok.text.lowercased()] != nil {
-                    // resolved to a set
-                } else if let ids = scope.tags.map({ tags in visible.values.filter { tags.contains($0.tag) }.map(\.id) }),
-                          let filter = GlobalSchema.scopedSelect(tok.text.lowercased(), dataflowIDs: ids) {
+                if views[tok.text.lowercased()] == nil,
+                   let ids = scope.tags.map({ tags in visible.values.filter { tags.contains($0.tag) }.map(\.id) }),
+                   let filter = GlobalSchema.scopedSelect(tok.text.lowercased(), dataflowIDs: ids) {
                     // A scoped caller sees the global tables through views holding only its dataflows' rows.
                     views[tok.text.lowercased()] = View(name: tok.text.lowercased(), select: filter)
                 }
