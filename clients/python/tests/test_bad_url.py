@@ -125,3 +125,24 @@ def test_configure_with_a_bad_url_never_raises(tmp_path, caplog):
         events = [e for r in spool_records(c.spool.path) if r["kind"] == "batch" for e in r["events"]]
         assert [e["status"] for e in events] == ["RUNNING", "FINISHED"]
         assert events[0]["sets"] == [{"tag": "otrainingmodel", "elements": [[1, 0.5]]}]
+
+
+def test_wrong_url_run_is_captured_later_by_spool_replay_to(bad_url_run, make_server):
+    """The user's way out: after fixing the URL, `dnnprov spool replay --to URL` sends the run
+    that was spooled under the wrong one; a second replay finds nothing left to send."""
+    from conftest import server_bin
+
+    port, out, spool_dir = bad_url_run
+    assert out.returncode == 0, out.stderr
+    server = make_server(port=free_port()).start()
+    replay = [server_bin(), "spool", "replay", "--to", server.url, "--dir", spool_dir]
+    first = subprocess.run(replay, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    rows = server.query("select epoch, val_loss from ds_otrainingmodel order by id", "badurl")
+    assert [r["epoch"] for r in rows] == [1, 2] and all(r["val_loss"] is not None for r in rows)
+    assert {(t["transformation"], t["status"]) for t in server.tasks("badurl")} == {
+        ("trainingmodel", "FINISHED"), ("adaptation", "FINISHED"), ("testingmodel", "FINISHED")}
+    assert not [n for n in os.listdir(spool_dir) if n.endswith(".jsonl")], "replayed files are removed"
+    second = subprocess.run(replay, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert len(server.query("select * from ds_otrainingmodel", "badurl")) == 2
