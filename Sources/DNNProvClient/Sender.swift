@@ -190,6 +190,14 @@ final class Sender: @unchecked Sendable {
                 }
                 return .retry(r)
             default:
+                // Not a dnnprov refusal (another service on that port, a proxy's 404): the data
+                // stays in the spool, as for a server that is down.
+                guard (try? JSONDecoder().decode(ErrorAnswer.self, from: Data(response.body))) != nil else {
+                    if nextAttempt == nil {
+                        logger.warning("dnnprov: \(ServerAccess.redact(config.url)) does not answer like a dnnprov server (HTTP \(response.status)); spooling to \(spool.path)")
+                    }
+                    return .retry(r)
+                }
                 let answer = Self.errorAnswer(response)
                 if r.kind == .batch, let i = answer.event {
                     logger.warning("dnnprov: the server refused event \(i) of a batch (HTTP \(response.status): \(answer.error)); dropping it and resending the rest")

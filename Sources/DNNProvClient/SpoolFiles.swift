@@ -337,6 +337,11 @@ private struct ReplaySender {
                 let hint = response.status == 401 ? "set DNNPROV_TOKEN to a writer token" : "the token's role or dataflows do not allow this"
                 return "the server at \(server) refused the data (HTTP \(response.status): \(message)); \(hint)"
             default:
+                // Only dnnprov's own refusals (an {"error": ...} body) drop data; anything else
+                // (another service on that port, a proxy's 404) keeps the file for a later replay.
+                guard answer?["error"] is String else {
+                    return "the server at \(server) does not answer like a dnnprov server (HTTP \(response.status)); the spool is kept"
+                }
                 if item.kind == .batch, let i = answer?["event"] as? Int, var list = Self.events(body), i >= 0, i < list.count {
                     report.dropped += 1
                     report.messages.append("the server refused event \(i) of a batch (HTTP \(response.status): \(message)); dropped it, sent the rest")

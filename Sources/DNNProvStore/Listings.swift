@@ -8,6 +8,9 @@ public struct RowsFilter: Sendable {
     public var limit: Int
     public var offset: Int
 
+    /// The most bytes of values one page holds; past it the page stops and says so.
+    public static let maxBytes = 16 << 20
+
     public init(execution: String? = nil, task: Int64? = nil, after: Int64? = nil, limit: Int = 1000, offset: Int = 0) {
         self.execution = execution
         self.task = task
@@ -142,11 +145,24 @@ extension ProvStore {
         let arguments = StatementArguments(args)
         return try await read { db in
             let statement = try db.makeStatement(sql: sql)
-            let rows: [[QueryValue]] = try Row.fetchAll(statement, arguments: arguments).map { row in row.databaseValues.map { QueryValue($0) } }
+            // The same byte budget as user queries: a page of rows with megabyte values stays bounded.
+            var rows: [[QueryValue]] = []
+            var bytes = 0
+            var stop: QueryResult.Limit?
+            let cursor = try Row.fetchCursor(statement, arguments: arguments)
+            while let row = try cursor.next() {
+                let values: [QueryValue] = Array(row.databaseValues.map { QueryValue($0) })
+                bytes += values.reduce(0) { $0 + $1.encodedSize }
+                if bytes > RowsFilter.maxBytes {
+                    stop = .bytes
+                    break
+                }
+                rows.append(values)
+            }
             let columns = statement.columnNames.enumerated().map { (i, name) in
                 QueryResult.Column(name: name, type: rows.lazy.map { $0[i] }.first { $0 != .null }?.typeName ?? "NULL")
             }
-            return QueryResult(columns: columns, rows: rows, truncated: false, elapsedMs: 0)
+            return QueryResult(columns: columns, rows: rows, truncated: stop != nil, elapsedMs: 0, limit: stop)
         }
     }
 }

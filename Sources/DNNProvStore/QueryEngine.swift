@@ -87,11 +87,12 @@ final class QueryEngine: Sendable {
 
     private static func execute(_ plan: QueryPlan, on c: QueryConnection, limit: Int, maxBytes: Int,
                                 deadline: ContinuousClock.Instant) throws -> QueryResult {
-        for v in plan.views {
-            try c.execute("CREATE TEMP VIEW \(v.name.quotedIdentifier) AS \(v.select)")
-        }
+        // Dropped whatever happens, so that the pooled connection holds no view of this query.
         defer {
             for v in plan.views { try? c.execute("DROP VIEW IF EXISTS temp.\(v.name.quotedIdentifier)") }
+        }
+        for v in plan.views {
+            try c.execute("CREATE TEMP VIEW \(v.name.quotedIdentifier) AS \(v.select)")
         }
         let stmt = try c.prepare(plan.sql, policy: plan.policy, deadline: deadline)
         defer { sqlite3_finalize(stmt) }

@@ -26,6 +26,26 @@ final class ServerAnswerTests: XCTestCase {
         }
     }
 
+    /// A 4xx that is not dnnprov's (another service on that port, a proxy's 404) drops nothing:
+    /// the data waits in the spool as for a server that is down.
+    func testForeignRefusalsKeepTheData() async throws {
+        let scratch = try Scratch()
+        let store = try ProvStore(path: scratch.database)
+        defer { store.close() }
+        try await withLiveServer(store) { url in
+            let transport = AnsweringTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)), body: "<html>Not Found</html>") { path, _, n in
+                path.hasSuffix("/batch") && n <= 3 ? 404 : nil
+            }
+            let client = testClient(url: url, scratch: scratch, batchSize: 100, transport: transport)
+            client.register(DataflowBuilder.predefined("alexnet"))
+            sendTraining(client, epochs: 120)
+            XCTAssertTrue(client.flush(timeout: .seconds(20)))
+            XCTAssertEqual(client.stats.eventsDropped, 0)
+            client.close()
+            try await XCTAssertEqualAsync(try await store.count("select count(*) from ds_otrainingmodel"), 120)
+        }
+    }
+
     func testTooLargeBatchesAreSplit() async throws {
         let scratch = try Scratch()
         let store = try ProvStore(path: scratch.database)
@@ -174,11 +194,13 @@ final class BusyTransport: BatchTransport, @unchecked Sendable {
 final class AnsweringTransport: BatchTransport, @unchecked Sendable {
     private let base: HTTPTransport
     private let answer: (String, Int, Int) -> Int?
+    private let body: String
     private let lock = NSLock()
     private var count = 0
 
-    init(_ base: HTTPTransport, answer: @escaping (String, Int, Int) -> Int?) {
+    init(_ base: HTTPTransport, body: String = #"{"error": "not now"}"#, answer: @escaping (String, Int, Int) -> Int?) {
         self.base = base
+        self.body = body
         self.answer = answer
     }
 
@@ -188,7 +210,7 @@ final class AnsweringTransport: BatchTransport, @unchecked Sendable {
         let n = count
         lock.unlock()
         if let status = answer(path, body.count, n) {
-            return TransportResponse(status: status, body: Array(#"{"error": "not now"}"#.utf8))
+            return TransportResponse(status: status, body: Array(self.body.utf8))
         }
         return try base.post(path: path, body: body)
     }

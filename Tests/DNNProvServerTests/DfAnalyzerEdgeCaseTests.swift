@@ -160,6 +160,11 @@ final class DfAnalyzerEdgeCaseTests: XCTestCase {
             XCTAssertEqual(rows.doubles("loss"), [0.5, 0.4, 0.3, 0.2, 0.1])
             let got2 = try await api.query("select lr from ds_itrain", dataflow: "df").doubles("lr")
             XCTAssertEqual(got2, [0.01])
+            // Windows line ends: "\r\n" is one Character in Swift, so lines must split on isNewline.
+            let crlf = "task(df, train, 2, 0, RUNNING)\r\ncollection(otrain,{{6;0.05}})\r\n"
+            try await api.request(.post, "/pde/task", body: crlf, contentType: nil, expect: .ok)
+            let all = try await api.query("select epoch from ds_otrain order by id", dataflow: "df")
+            XCTAssertEqual(all.doubles("epoch"), [1, 2, 3, 4, 5, 6])
         }
     }
 

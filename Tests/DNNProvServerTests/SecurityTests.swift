@@ -98,7 +98,9 @@ final class SecurityTests: XCTestCase {
             XCTAssertEqual(list.array.compactMap { ($0 as? [String: Any])?["tag"] as? String }, ["alexnet"])
             try await assertEqual(try await api.request(.get, "/api/v1/dataflows/secret", token: bearer).status, .notFound)
             try await assertEqual(try await api.request(.get, "/api/v1/dataflows/secret/sets/otrainingmodel/rows", token: bearer).status, .notFound)
-            try await assertEqual(try await api.request(.get, "/api/dataflows/2", token: bearer).status, .notFound)
+            let byID = try await api.request(.get, "/api/dataflows/2", token: bearer)
+            XCTAssertEqual(byID.status, .notFound)
+            XCTAssertFalse(byID.text.contains("secret"), "a 404 must not name a hidden dataflow: \(byID.text)")
             let dfaList = try await api.request(.get, "/api/dataflows/list", token: bearer)
             XCTAssertEqual(dfaList.array.count, 1)
 
@@ -124,6 +126,7 @@ final class SecurityTests: XCTestCase {
             // A scoped writer cannot write to the other dataflow.
             let write = try await api.request(.post, "/api/v1/batch", body: SmallFlow.batchJSON("secret", epochs: 1), token: tokens.scopedWriter)
             XCTAssertEqual(write.status, .forbidden)
+            XCTAssertNil(write.object["event"], "a scope refusal is about the token: clients keep such data")
             try await assertEqual(try await api.request(.post, "/api/v1/batch", body: SmallFlow.batchJSON("alexnet", epochs: 1, execution: "w2"),
                                                  token: tokens.scopedWriter).status, .ok)
         }
@@ -135,6 +138,10 @@ final class SecurityTests: XCTestCase {
             try await assertEqual(try await api.request(.get, "/t/\(tokens.reader)/api/dataflows/list").status, .ok)
             try await assertEqual(try await api.request(.get, "/api/v1/dataflows?token=\(tokens.reader)").status, .ok)
             try await assertEqual(try await api.request(.get, "/t/dnp_wrong/api/dataflows/list").status, .unauthorized)
+            // A role refusal under /t/<secret>/ does not echo the path: it would put the secret in the log.
+            let low = try await api.request(.post, "/t/\(tokens.reader)/pde/task", body: "task(alexnet,trainingmodel,1,0,RUNNING)", contentType: nil)
+            XCTAssertEqual(low.status, .forbidden)
+            XCTAssertFalse(low.text.contains(tokens.reader), low.text)
             // Admins manage tokens over HTTP; a revoked token stops at once.
             let created = try await api.request(.post, "/api/v1/tokens", body: #"{"role": "reader", "name": "bob"}"#, token: tokens.admin)
             XCTAssertEqual(created.status, .created, created.text)

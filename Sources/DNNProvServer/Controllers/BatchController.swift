@@ -15,9 +15,8 @@ struct BatchController {
             let principal = try context.requirePrincipal()
             let events = try await JSONBody.decode(BatchRequest.self, from: request, limit: limits.maxBodyBytes).events
             try limits.check(events)
-            for (i, e) in events.enumerated() {
-                do { try principal.requireWritable(e.dataflow) } catch let e as ProvError { throw e.at(event: i) }
-            }
+            // No event index: this is about the token, not the event, and clients keep such data.
+            for e in events { try principal.requireWritable(e.dataflow) }
             let result = try await store.ingest(events, options: .strict)
             reporter?.record(result, dataflows: events.map(\.dataflow))
             return try JSONBody.response(result)

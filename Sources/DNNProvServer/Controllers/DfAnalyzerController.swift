@@ -37,8 +37,11 @@ struct DfAnalyzerController {
             return try JSONBody.response(try await store.dataflows().filter { scope.contains($0.tag) }.map { ListedDataflow(id: $0.id, tag: $0.tag) })
         }
         readers.get("api/dataflows/:id") { _, context in
-            let df = try store.dataflowIdentity(context.parameters.require("id"))
-            try context.requirePrincipal().requireVisible(df.tag)
+            let id = try context.parameters.require("id")
+            // Unknown and out of scope answer alike, naming only what was asked for.
+            guard let df = try? store.dataflowIdentity(id), try context.requirePrincipal().scope.contains(df.tag) else {
+                throw ProvError.notFound("no dataflow '\(id.clipped())'")
+            }
             return try JSONBody.response(try graph(df.tag))
         }
     }

@@ -13,7 +13,7 @@ enum DfaTextFormat {
 
     static func calls(_ text: String) throws(ProvError) -> [Call] {
         var out: [Call] = []
-        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r" }).enumerated() {
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let open = line.firstIndex(of: "("), line.hasSuffix(")") else {

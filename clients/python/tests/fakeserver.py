@@ -16,6 +16,7 @@ class FakeServer:
         self.status = 200          # answer for every request while not 200 (e.g. 503)
         self.reject = None         # a function event -> (status, error) or None
         self.refuse_batches = None  # a 4xx status for every batch, without an event index
+        self.foreign_batches = 0   # answer this many of the next batches as another service would (404, HTML)
         self.dataflows = []        # specs, in arrival order
         self.events = []           # stored events, in order
         self.keys = set()
@@ -72,6 +73,17 @@ class FakeServer:
                     return self._answer(201, {"id": 1, "tag": body["tag"], "version": 1})
                 if self.path == "/api/v1/batch":
                     if self._busy():
+                        return
+                    with fake.lock:
+                        foreign = fake.foreign_batches > 0
+                        fake.foreign_batches -= 1 if foreign else 0
+                    if foreign:
+                        page = b"<html><body>Not Found</body></html>"
+                        self.send_response(404)
+                        self.send_header("Content-Type", "text/html")
+                        self.send_header("Content-Length", str(len(page)))
+                        self.end_headers()
+                        self.wfile.write(page)
                         return
                     if fake.refuse_batches:
                         return self._answer(fake.refuse_batches, {"error": "malformed"})

@@ -121,6 +121,19 @@ def test_refused_batch_without_index_is_dropped(fake, use_client, caplog):
     assert len(fake.rows("otrainingmodel")) == 2
 
 
+def test_a_foreign_refusal_keeps_the_data(fake, use_client, caplog):
+    """A 4xx that is not dnnprov's (another service on that port, a proxy's 404) drops nothing:
+    the data waits in the spool and is delivered once a dnnprov server answers."""
+    use_client(fake.url)
+    fake.foreign_batches = 2
+    capture_run(epochs=3)
+    deadline = time.monotonic() + 15  # flush() counts spooled data as handled; the sender retries it
+    while len(fake.rows("otrainingmodel")) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [r[4] for r in fake.rows("otrainingmodel")] == [1, 2, 3]
+    assert "does not answer like a dnnprov server" in caplog.text
+
+
 def test_rows_name_their_attributes(fake, use_client):
     """Rows say which attribute each value is for, so a dataflow extended by an earlier run in
     another order cannot shift them (the server places them by name)."""

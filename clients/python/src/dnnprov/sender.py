@@ -279,6 +279,13 @@ class Sender:
                     "and sent once the server accepts it; further refusals are not logged again",
                     self.server, what, status, error, hint, self.spool.path)
 
+    def _not_dnnprov(self, status: int) -> None:
+        """A 4xx that is no dnnprov refusal (another service on that port, a proxy's 404): the
+        data stays in the spool, as for a server that is down."""
+        if not self.failing:
+            log.warning("dnnprov: %s does not answer like a dnnprov server (HTTP %s); spooling to %s",
+                        getattr(self.transport, "display_url", self.transport.url), status, self.spool.path)
+
     def _deliver(self, kind: Item, payload: Any) -> Outcome:
         if kind == DATAFLOW:
             return self._deliver_dataflow(payload)
@@ -291,6 +298,9 @@ class Sender:
             return RETRY
         if status in AUTH_REFUSALS:
             self._refused_auth(status, body, f"dataflow {spec.get('tag')!r}")
+            return RETRY
+        if status >= 400 and not _is_refusal(body):
+            self._not_dnnprov(status)
             return RETRY
         if status >= 400:
             log.warning("dnnprov: dataflow %r refused (%s): %s", spec.get("tag"), status, body)
@@ -321,6 +331,9 @@ class Sender:
             bad = answer.get("event") if isinstance(answer, dict) else None
             if status in AUTH_REFUSALS and not isinstance(bad, int):
                 self._refused_auth(status, answer, f"a batch of {len(events)} events")
+                return RETRY
+            if not _is_refusal(answer):
+                self._not_dnnprov(status)
                 return RETRY
             if isinstance(bad, int) and 0 <= bad < len(events):
                 log.warning("dnnprov: event dropped by the server (%s %s): %s", status,
@@ -368,3 +381,8 @@ class Sender:
 def _describe(ev: dict[str, Any]) -> str:
     return (f"{ev.get('dataflow')}/{ev.get('transformation')} task {ev.get('task')} "
             f"({ev.get('status')}, key {ev.get('key')})")
+
+
+def _is_refusal(answer: Any) -> bool:
+    """Whether a 4xx answer is dnnprov's own refusal (`{"error": "...", ...}`)."""
+    return isinstance(answer, dict) and isinstance(answer.get("error"), str)
