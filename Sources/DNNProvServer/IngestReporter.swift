@@ -2,13 +2,14 @@ import DNNProvModel
 import DNNProvStore
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 /// One info line per interval (a minute by default) while data arrives, so that whoever watches
 /// the server sees it: events and rows stored, duplicates, the dataflows touched. Quiet when
 /// nothing was stored. The write routes feed it with `record(_:dataflows:)`; it runs as a service
 /// of the application and says its last line at shutdown.
-public final class IngestReporter: Service, @unchecked Sendable {
+public final class IngestReporter: Service, Sendable {
     private struct Counts {
         var events = 0
         var duplicates = 0
@@ -17,8 +18,7 @@ public final class IngestReporter: Service, @unchecked Sendable {
         var dataflows = Set<String>()
     }
 
-    private let lock = NSLock()
-    private var counts = Counts()
+    private let counts = NIOLockedValueBox(Counts())
     private let logger: Logger
     private let interval: Duration
 
@@ -30,12 +30,14 @@ public final class IngestReporter: Service, @unchecked Sendable {
     /// Counts what one write request stored.
     public func record(_ result: IngestResult, dataflows: some Sequence<String>) {
         guard result.stored + result.duplicates + result.rows > 0 else { return }
-        lock.lock(); defer { lock.unlock() }
-        counts.events += result.stored
-        counts.duplicates += result.duplicates
-        counts.rows += result.rows
-        counts.requests += 1
-        counts.dataflows.formUnion(dataflows)
+        let tags = Set(dataflows)
+        counts.withLockedValue { c in
+            c.events += result.stored
+            c.duplicates += result.duplicates
+            c.rows += result.rows
+            c.requests += 1
+            c.dataflows.formUnion(tags)
+        }
     }
 
     public func run() async throws {
@@ -51,10 +53,10 @@ public final class IngestReporter: Service, @unchecked Sendable {
     /// Logs and resets the counts; returns the line (nil when nothing was stored).
     @discardableResult
     func report(final: Bool = false) -> String? {
-        lock.lock()
-        let c = counts
-        counts = Counts()
-        lock.unlock()
+        let c = counts.withLockedValue { c in
+            defer { c = Counts() }
+            return c
+        }
         guard c.requests > 0 else { return nil }
         var line = "ingest: \(c.events) event(s) and \(c.rows) row(s) stored \(final ? "since the last report" : "in " + Self.describe(interval))"
         if c.duplicates > 0 { line += " (\(c.duplicates) resent event(s) skipped)" }
