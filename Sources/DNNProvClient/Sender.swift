@@ -170,7 +170,7 @@ final class Sender: @unchecked Sendable {
                     if case .retry(let rest) = deliver(h) { return .retry(k == 0 ? r : rest) }
                 }
                 return .done
-            case 401, 403 where Self.errorAnswer(response).event == nil:
+            case 401 where Self.errorAnswer(response).event == nil, 403 where Self.errorAnswer(response).event == nil:
                 // Not allowed (no token, a wrong one, a role too low): the data is the user's,
                 // so it stays in the spool for a run or a replay with the right token.
                 if authRefusalsLogged.insert(response.status).inserted {

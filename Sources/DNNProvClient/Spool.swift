@@ -128,7 +128,7 @@ final class Spool: @unchecked Sendable {
             for e in newEntries { insert(e) }
             _written += records.count
             if isClosed {
-                Glibc_close(fd)
+                closeFileDescriptor(fd)
                 fd = -1
             }
             return true
@@ -200,14 +200,14 @@ final class Spool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         isClosed = true
         guard fd >= 0 else { return }
-        Glibc_close(fd)
+        closeFileDescriptor(fd)
         fd = -1
         if entries.isEmpty {
             unlink(path)
             unlink(path + ".lock")
         }
         if lockFD >= 0 {
-            Glibc_close(lockFD)
+            closeFileDescriptor(lockFD)
             lockFD = -1
         }
     }
@@ -225,7 +225,7 @@ final class Spool: @unchecked Sendable {
             let other = (directory as NSString).appendingPathComponent(name)
             let lfd = open(other + ".lock", O_RDWR | O_CREAT, 0o644)
             guard lfd >= 0 else { continue }
-            defer { Glibc_close(lfd) }
+            defer { closeFileDescriptor(lfd) }
             guard flock(lfd, LOCK_EX | LOCK_NB) == 0 else { continue }  // its owner is alive
             guard let data = FileManager.default.contents(atPath: other) else { continue }
             let lines = Array(data).split(separator: UInt8(ascii: "\n"))
@@ -251,13 +251,4 @@ enum SpoolError: Error, CustomStringConvertible {
     var description: String {
         switch self { case .io(let m): return m }
     }
-}
-
-/// `close` is shadowed by `Spool.close()` inside the class.
-@inline(__always) private func Glibc_close(_ fd: Int32) {
-    #if canImport(Glibc)
-    _ = Glibc.close(fd)
-    #else
-    _ = Darwin.close(fd)
-    #endif
 }

@@ -124,7 +124,7 @@ public enum SpoolFiles {
         guard FileManager.default.fileExists(atPath: path + ".lock") else { return false }
         let fd = open(path + ".lock", O_RDWR)
         guard fd >= 0 else { return false }
-        defer { closeFD(fd) }
+        defer { closeFileDescriptor(fd) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {
             _ = flock(fd, LOCK_UN)
             return false
@@ -244,17 +244,17 @@ public enum SpoolFiles {
             let shown = ServerAccess.redact(target)
             // Lock every file first: a client started meanwhile must not adopt and send it too.
             var locked: [(SpoolFileInfo, Int32, [Item])] = []
-            defer { for (_, fd, _) in locked { _ = flock(fd, LOCK_UN); closeFD(fd) } }
+            defer { for (_, fd, _) in locked { _ = flock(fd, LOCK_UN); closeFileDescriptor(fd) } }
             for f in group {
                 let fd = open(f.path + ".lock", O_RDWR | O_CREAT, 0o644)
                 guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-                    if fd >= 0 { closeFD(fd) }
+                    if fd >= 0 { closeFileDescriptor(fd) }
                     report.skippedInUse += 1
                     report.messages.append("\(f.path): in use by a running client; skipped")
                     continue
                 }
                 guard let (items, _) = try? read(path: f.path, client: f.client) else {
-                    closeFD(fd)
+                    closeFileDescriptor(fd)
                     report.messages.append("\(f.path): cannot be read; skipped")
                     continue
                 }
@@ -333,7 +333,7 @@ private struct ReplaySender {
                 guard attempt < 6 else { return "the server at \(server) answered \(response.status) (\(message)); try again later" }
                 let wait = min(response.retryAfter?.seconds ?? 0.5 * Double(1 << attempt), 30)
                 Thread.sleep(forTimeInterval: wait)
-            case 401, 403 where answer?["event"] == nil:
+            case 401 where answer?["event"] == nil, 403 where answer?["event"] == nil:
                 let hint = response.status == 401 ? "set DNNPROV_TOKEN to a writer token" : "the token's role or dataflows do not allow this"
                 return "the server at \(server) refused the data (HTTP \(response.status): \(message)); \(hint)"
             default:
@@ -386,13 +386,6 @@ extension ArraySlice where Element == UInt8 {
     fileprivate func contains(subsequence s: [UInt8]) -> Bool { Array(self).contains(subsequence: s) }
 }
 
-@inline(__always) private func closeFD(_ fd: Int32) {
-    #if canImport(Glibc)
-    _ = Glibc.close(fd)
-    #else
-    _ = Darwin.close(fd)
-    #endif
-}
 
 /// SHA-1 (the Python client names its spool files by `sha1(url)[:12]`); not for security.
 enum SHA1 {

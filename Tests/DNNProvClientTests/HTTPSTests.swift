@@ -20,7 +20,7 @@ final class HTTPSTests: XCTestCase {
         let store = try ProvStore(path: scratch.database)
         defer { store.close() }
         let port = freePort()
-        try await withTLSServer(store, port: port, certificate: cert, key: key) {
+        try await withServer(store, configuration: .init(port: port, tls: .init(certificate: cert, privateKey: key)), waitUntilListening: true) {
             let url = "https://127.0.0.1:\(port)"
             let client = ProvenanceClient(configuration: Self.configuration(url: url, caFile: cert, scratch: scratch))
             client.register(DataflowBuilder.predefined("alexnet"))
@@ -39,7 +39,7 @@ final class HTTPSTests: XCTestCase {
         let store = try ProvStore(path: scratch.database)
         defer { store.close() }
         let port = freePort()
-        try await withTLSServer(store, port: port, certificate: cert, key: key) {
+        try await withServer(store, configuration: .init(port: port, tls: .init(certificate: cert, privateKey: key)), waitUntilListening: true) {
             let url = "https://127.0.0.1:\(port)"
             let client = ProvenanceClient(configuration: Self.configuration(url: url, caFile: nil, scratch: scratch))
             client.register(DataflowBuilder.predefined("alexnet"))
@@ -84,45 +84,4 @@ func makeSelfSignedCertificate(in directory: URL) throws -> (certificate: String
     process.waitUntilExit()
     guard process.terminationStatus == 0 else { throw XCTSkip("the openssl command could not make a certificate") }
     return (cert, key)
-}
-
-/// Runs the real server over HTTPS on `port` until `body` returns.
-func withTLSServer<T>(_ store: ProvStore, port: Int, certificate: String, key: String,
-                      _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let config = ServerConfiguration(port: port, tls: .init(certificate: certificate, privateKey: key))
-    let app = try buildApplication(store: store, configuration: config)
-    let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-server")))
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        defer { tasks.cancelAll() }
-        do {
-            try await waitForPort(port)
-            let result = try await body()
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            throw error
-        }
-    }
-}
-
-/// Waits until something listens on the loopback `port` (the server starts in the background).
-private func waitForPort(_ port: Int) async throws {
-    let deadline = Date().addingTimeInterval(10)
-    while Date() < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-        close(fd)
-        if ok { return }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-    throw URLError(.cannotConnectToHost)
 }

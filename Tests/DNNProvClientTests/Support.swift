@@ -43,13 +43,20 @@ func withLiveServer<T>(_ store: ProvStore, _ body: @escaping @Sendable (_ url: S
 }
 
 /// Runs the real server on a given port until `body` returns (for "the server comes up later"),
-/// then shuts it down gracefully.
+/// then shuts it down gracefully. `waitUntilListening`: `body` starts once the port accepts.
 func withServer<T>(_ store: ProvStore, port: Int, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    let app = try buildApplication(store: store, configuration: .init(port: port))
+    try await withServer(store, configuration: .init(port: port), body)
+}
+
+func withServer<T>(_ store: ProvStore, configuration: ServerConfiguration, waitUntilListening: Bool = false,
+                   _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    let app = try buildApplication(store: store, configuration: configuration)
     let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test-server")))
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
+        defer { tasks.cancelAll() }
         do {
+            if waitUntilListening { try await waitForPort(configuration.port) }
             let result = try await body()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -110,4 +117,23 @@ func sendTraining(_ client: ProvenanceClient, epochs: Int, dataflow: String = "a
     for e in 1...epochs { train.save(set: "otrainingmodel", row: epochRow(e)) }
     train.end()
     return train
+}
+
+/// Waits until something listens on the loopback `port` (the server starts in the background).
+private func waitForPort(_ port: Int) async throws {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+        close(fd)
+        if ok { return }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    throw URLError(.cannotConnectToHost)
 }

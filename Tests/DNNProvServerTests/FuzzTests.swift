@@ -70,8 +70,8 @@ final class FuzzTests: XCTestCase {
             ("/api/v1/dataflows", spec), ("/api/v1/batch", batch), ("/pde/task/json", dfaTask), ("/pde/dataflow/json", spec),
             ("/pde/task", dfaText), ("/pde/dataflow", dfaText), ("/api/v1/query", query),
         ]
-        var rng = Rng(state: 20261125)
         try await app.test(.router) { client in
+            var rng = Rng(state: 20261125)
             for (path, body) in [("/api/v1/dataflows", spec), ("/api/v1/batch", batch)] {
                 try await client.execute(uri: path, method: .post, body: ByteBuffer(string: body)) { XCTAssertLessThan($0.status.code, 300, path) }
             }
