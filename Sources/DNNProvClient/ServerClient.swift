@@ -11,10 +11,10 @@ public struct ServerClient: Sendable {
     /// The server URL requests are made against (without a DfAnalyzer-style `/t/<secret>`, which
     /// is sent as the Bearer token instead).
     public let baseURL: String
-    private let http: HTTPClient
-    private let token: String?
+    let http: HTTPClient
+    let token: String?
     /// The TLS settings for an `https` server with a CA file, or why that file cannot be used.
-    private let tls: Result<TLSConfiguration, CAFileError>?
+    let tls: Result<TLSConfiguration, CAFileError>?
 
     /// - Parameters:
     ///   - url: The server; defaults to `DNNPROV_URL`, then `http://localhost:22000`.

@@ -33,11 +33,17 @@ public func buildApplication(store: ProvStore, configuration config: ServerConfi
         router: buildRouter(store: store, configuration: config, reporter: reporter),
         server: server,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "dnnprov"),
-        services: [StoreService(store: store), reporter],
+        services: [StoreService(store: store), reporter, LiveKeepAlive(feed: store.feed)],
         logger: logger)
+    let ui = UIFiles(configured: config.uiDirectory)
     app.beforeServerStarts {
         let hasTokens = (try? await store.hasTokens()) ?? false
         logger.notice("\(describeAccess(config, hasTokens: hasTokens))")
+        if ui.root != nil {
+            logger.notice("web UI: \(config.tls == nil ? "http" : "https")://\(config.host):\(config.port)/")
+        } else {
+            logger.warning("the web UI's files were not found (looked in \(ui.searched.joined(separator: ", "))); / answers 503: install with scripts/install or pass --ui-dir")
+        }
     }
     return app
 }
@@ -74,6 +80,7 @@ public func buildRouter(store: ProvStore, configuration config: ServerConfigurat
     HealthController(store: store).addRoutes(to: router)
     OpenAPIController().addRoutes(to: router)
     LoginController(authenticator: authenticator, secure: config.tls != nil).addRoutes(to: router)
+    UIController(files: UIFiles(configured: config.uiDirectory)).addRoutes(to: router)
 
     let api = router.group("api/v1").add(middleware: auth)
     let readers = api.group().add(middleware: RequireRoleMiddleware(role: .reader))
@@ -81,13 +88,19 @@ public func buildRouter(store: ProvStore, configuration config: ServerConfigurat
     let admins = api.group().add(middleware: RequireRoleMiddleware(role: .admin))
     DataflowController(store: store, limits: config.limits).addRoutes(writers: writers, readers: readers)
     BatchController(store: store, limits: config.limits, reporter: reporter).addRoutes(to: writers)
-    QueryController(store: store, limiter: ClientLimiter(limit: config.queriesPerClient), maxResultBytes: config.maxResultBytes)
-        .addRoutes(to: readers)
+    RunsController(store: store, staleAfter: Double(config.staleAfter.components.seconds)).addRoutes(to: readers)
+    ChartsController(store: store).addRoutes(readers: readers, writers: writers)
+    ProvController(store: store, limits: config.limits).addRoutes(readers: readers, writers: writers)
+    // One limiter for every query route: a client's SQL and DfAnalyzer queries count together.
+    let queries = QueryRunner(store: store, limiter: ClientLimiter(limit: config.queriesPerClient), maxResultBytes: config.maxResultBytes)
+    QueryController(runner: queries).addRoutes(to: readers)
     TokenController(store: store, authenticator: authenticator).addRoutes(to: admins)
 
+    // DfAnalyzer's routes, at the root and under /t/{token} for clients that can only be given a URL.
+    let dfanalyzerRoots = [router.group().add(middleware: auth), router.group("t/:token").add(middleware: auth)]
     let dfanalyzer = DfAnalyzerController(store: store, limits: config.limits, gate: gate, reporter: reporter)
-    dfanalyzer.addRoutes(to: router.group().add(middleware: auth))
-    dfanalyzer.addRoutes(to: router.group("t/:token").add(middleware: auth))
+    for root in dfanalyzerRoots { dfanalyzer.addRoutes(to: root) }
+    DfQueryController(store: store, runner: queries).addRoutes(to: readers, dfanalyzer: dfanalyzerRoots)
     return router
 }
 

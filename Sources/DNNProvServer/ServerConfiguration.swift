@@ -39,11 +39,16 @@ public struct ServerConfiguration: Sendable {
     public var ingestQueue: Int
     /// How often the server logs what it stored (when it stored anything).
     public var ingestLogInterval: Duration
+    /// Where the web UI's files are (`ui/` of the source tree by default; see `UIFiles`).
+    public var uiDirectory: String?
+    /// A running run that has sent nothing for this long is shown as stale.
+    public var staleAfter: Duration
 
     public init(host: String = "127.0.0.1", port: Int = 22000, databasePath: String = "dnnprov.sqlite",
                 logLevel: Logger.Level = .info, auth: Auth = .off, tls: TLSFiles? = nil, limits: Limits = .init(),
                 queryPool: QueryPoolConfiguration = .init(), queriesPerClient: Int = 2, maxResultBytes: Int = 16 << 20,
-                ingestConcurrency: Int = 8, ingestQueue: Int = 64, ingestLogInterval: Duration = .seconds(60)) {
+                ingestConcurrency: Int = 8, ingestQueue: Int = 64, ingestLogInterval: Duration = .seconds(60),
+                uiDirectory: String? = nil, staleAfter: Duration = .seconds(300)) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
@@ -57,6 +62,8 @@ public struct ServerConfiguration: Sendable {
         self.ingestConcurrency = ingestConcurrency
         self.ingestQueue = ingestQueue
         self.ingestLogInterval = ingestLogInterval
+        self.uiDirectory = uiDirectory
+        self.staleAfter = staleAfter
     }
 
     /// Whether `host` only accepts connections from this machine.

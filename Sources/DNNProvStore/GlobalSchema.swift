@@ -7,7 +7,7 @@ enum GlobalSchema {
     static let readableTables: Set<String> = [
         "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set", "data_dependency",
         "attribute", "dataflow_execution", "task", "task_dependency", "file", "performance", "idempotency_key",
-        "refused_row",
+        "refused_row", "run_summary", "saved_chart",
     ]
 
     /// Tables no user query reads: token digests, legacy keys, the migration log, the digests of
@@ -25,7 +25,7 @@ enum GlobalSchema {
         switch table {
         case "dataflow": condition = "id IN (\(ids))"
         case "dataflow_version", "data_transformation", "program", "data_set", "dataflow_execution", "idempotency_key",
-             "refused_row":
+             "refused_row", "run_summary", "saved_chart":
             condition = "df_id IN (\(ids))"
         case "use_program": condition = "dt_id IN (\(transformations))"
         case "data_dependency", "attribute": condition = "ds_id IN (\(sets))"
@@ -194,6 +194,33 @@ enum GlobalSchema {
                     PRIMARY KEY (task_id, set_tag)
                 ) WITHOUT ROWID;
                 """)
+        }
+        // Per-run summaries kept at ingestion (the runs table reads one row per run, never the
+        // epoch rows), built here for what was stored before; charts saved from the SQL console.
+        m.registerMigration("v4-run-summaries-and-charts") { db in
+            try db.execute(sql: """
+                CREATE TABLE run_summary (
+                    exec_id INTEGER PRIMARY KEY REFERENCES dataflow_execution(id),
+                    df_id INTEGER NOT NULL REFERENCES dataflow(id),
+                    status TEXT NOT NULL,
+                    tasks INTEGER NOT NULL,
+                    start_time TEXT,
+                    end_time TEXT,
+                    updated_at TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    summary TEXT NOT NULL
+                );
+                CREATE INDEX run_summary_df ON run_summary(df_id, exec_id);
+                CREATE TABLE saved_chart (
+                    id INTEGER PRIMARY KEY,
+                    df_id INTEGER NOT NULL REFERENCES dataflow(id),
+                    title TEXT NOT NULL,
+                    sql TEXT NOT NULL,
+                    chart TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                """)
+            try RunSummaries.rebuildAll(db)
         }
         return m
     }

@@ -1,3 +1,4 @@
+import DNNProvModel
 import Foundation
 import GRDB
 import Logging
@@ -16,6 +17,7 @@ final class GroupCommit: @unchecked Sendable {
 
     private let pool: DatabasePool
     private let state: WriterState
+    private let feed: ChangeFeed
     private let publish: (Catalog) -> Void
     private let logger: Logger
     private let condition = NSCondition()
@@ -26,8 +28,10 @@ final class GroupCommit: @unchecked Sendable {
     /// Largest number of jobs per transaction; bounds the time one commit holds the writer.
     let maxJobsPerCommit = 512
 
-    init(pool: DatabasePool, state: WriterState, logger: Logger, publish: @escaping (Catalog) -> Void) {
+    /// `publish`: makes the catalog of the last commit the readers'. `feed` gets each commit's live events.
+    init(pool: DatabasePool, state: WriterState, feed: ChangeFeed, logger: Logger, publish: @escaping (Catalog) -> Void) {
         self.pool = pool
+        self.feed = feed
         self.state = state
         self.logger = logger
         self.publish = publish
@@ -81,6 +85,9 @@ final class GroupCommit: @unchecked Sendable {
     private func run(_ jobs: [Job]) {
         var results: [Result<any Sendable, any Error>] = []
         results.reserveCapacity(jobs.count)
+        // Events of the jobs that succeeded; published only once their transaction commits.
+        var events: [LiveEvent] = []
+        state.liveDataflows = feed.followedDataflows
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
@@ -93,6 +100,8 @@ final class GroupCommit: @unchecked Sendable {
                                 return .commit
                             }
                             results.append(.success(value!))
+                            events += state.events
+                            state.events.removeAll()
                         } catch {
                             // Undo what the job left in memory; the savepoint undid the rest.
                             state.catalog = saved
@@ -104,6 +113,7 @@ final class GroupCommit: @unchecked Sendable {
                 }
             }
             publish(state.catalog)
+            feed.publish(events)
         } catch {
             logger.error("commit failed: \(error)")
             // Nothing of this group is stored: reload what is.

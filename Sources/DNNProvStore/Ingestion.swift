@@ -42,6 +42,11 @@ struct Ingestion {
     let state: WriterState
     let options: IngestOptions
 
+    /// The run (execution) an event belongs to.
+    struct Run { var execution: Int64; var dataflow: Int64 }
+
+    var runs: RunSummaries { RunSummaries(db: db, state: state) }
+
     func ingest(_ events: [TaskEvent], tagIndexes: Bool) throws -> IngestResult {
         var result = IngestResult()
         for (i, e) in events.enumerated() {
@@ -51,6 +56,8 @@ struct Ingestion {
                 throw tagIndexes ? error.at(event: i) : error
             }
         }
+        // The runs' summaries, in the same transaction as their rows.
+        try runs.flush()
         return result
     }
 
@@ -67,6 +74,8 @@ struct Ingestion {
 
         let exec = try execution(for: e, df: df, transformation: t, identifier: identifier, time: time)
         let task = try upsertTask(e, identifier: identifier, transformation: t, execution: exec, time: time)
+        let run = Run(execution: exec, dataflow: df.id)
+        runs.touch(execution: exec, dataflow: df.id)
 
         for ref in e.dependencies {
             let pt = try df.transformation(Self.tag(ref.transformation, in: df.transformations, what: "dependency transformation"))
@@ -84,11 +93,11 @@ struct Ingestion {
         }
 
         if options.skipResentElements || options.keepRefusedRows {
-            try insertLeniently(e, df: df, transformation: t, task: task, into: &result)
+            try insertLeniently(e, df: df, transformation: t, task: task, run: run, into: &result)
         } else {
             for es in e.sets {
                 let (s, positions) = try resolve(es.tag, attributes: es.attributes, df: df, transformation: t)
-                try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, into: &result)
+                try insertRows(es.elements, positions: positions, set: s, transformation: t.tag, task: task, run: run, into: &result)
             }
         }
 
@@ -156,7 +165,7 @@ struct Ingestion {
     /// tag many times) without those the client re-sent; rows that do not fit are kept in
     /// `refused_row`, and the others stored.
     private func insertLeniently(_ e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, task: Int64,
-                                 into result: inout IngestResult) throws {
+                                 run: Run, into result: inout IngestResult) throws {
         var groups: [(tag: String, attributes: [String]?, rows: [[Value]])] = []
         for es in e.sets {
             let tag = es.tag.trimmingCharacters().lowercased()
@@ -181,7 +190,8 @@ struct Ingestion {
                 try refuse(rows, set: g.tag, task: task, dataflow: df.id, reason: error.message, into: &result)
                 continue
             }
-            try insertRows(rows, positions: resolved.1, set: resolved.0, transformation: t.tag, task: task, dataflow: df.id, into: &result)
+            try insertRows(rows, positions: resolved.1, set: resolved.0, transformation: t.tag, task: task, run: run,
+                           dataflow: df.id, into: &result)
         }
     }
 
@@ -282,7 +292,7 @@ struct Ingestion {
 
     /// `positions`: for rows that name their attributes, the column of each value.
     private func insertRows(_ rows: [[Value]], positions: [Int]?, set s: SetEntry, transformation: String, task: Int64,
-                            dataflow: Int64? = nil, into result: inout IngestResult) throws {
+                            run: Run, dataflow: Int64? = nil, into result: inout IngestResult) throws {
         let n = s.attributes.count
         let expected = positions?.count ?? n
         // For each column, the index of its value in a row (nil: not sent, stored as null).
@@ -322,6 +332,7 @@ struct Ingestion {
             args[1] = try state.nextRowID(db, set: s).databaseValue
             insert.setUncheckedArguments(StatementArguments(args))
             try insert.execute()
+            try runs.record(args, set: s, execution: run.execution, dataflow: run.dataflow)
             result.rows += 1
         }
         if let dataflow {

@@ -14,6 +14,8 @@ public final class ProvStore: Sendable {
     let queries: QueryEngine
     private let writer: GroupCommit?
     private let published: LockedValue<Catalog>
+    /// Each commit's live events (runs, rows, specification changes), for the live stream.
+    public let feed: ChangeFeed
     let logger: Logger
 
     /// Opens (creating when needed) the store at `path`. `readOnly` opens an existing file
@@ -38,6 +40,9 @@ public final class ProvStore: Sendable {
         queries = QueryEngine(path: path, configuration: queryPool)
         let catalog = try pool.read(Catalog.load)
         published = LockedValue(catalog)
+        // A read-only file written before summaries existed has no run_summary.
+        let lastSeq: Int64 = ((try? pool.read { try Int64.fetchOne($0, sql: "SELECT max(seq) FROM run_summary") }) ?? nil) ?? 0
+        feed = ChangeFeed(lastSeq: lastSeq)
         logger.info("opened database", metadata: [
             "path": "\(path)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
         if readOnly {
@@ -45,8 +50,9 @@ public final class ProvStore: Sendable {
         } else {
             let published = self.published
             let state = WriterState(catalog: catalog)
+            state.seq = lastSeq
             state.hasLegacyKeys = try pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM ingest_key)") ?? false }
-            writer = GroupCommit(pool: pool, state: state, logger: logger) { published.set($0) }
+            writer = GroupCommit(pool: pool, state: state, feed: feed, logger: logger) { published.set($0) }
         }
     }
 
@@ -77,6 +83,10 @@ public final class ProvStore: Sendable {
             let result = try Registration(db: db, state: state).register(spec)
             if result.changed { state.statements.removeAll() }
             if fromDfAnalyzer { state.newInferredExecutionPending.insert(result.id) }
+            if result.changed {
+                state.events.append(LiveEvent(seq: state.nextSeq(), dataflowID: result.id, kind: .dataflow,
+                                              data: "{\"version\":\(result.version)}"))
+            }
             return result
         }
     }

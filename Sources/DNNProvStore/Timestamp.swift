@@ -30,3 +30,29 @@ enum Timestamp {
         return "\(y)-\(p2(m))-\(p2(d)) \(p2(sod / 3600)):\(p2(sod % 3600 / 60)):\(p2(sod % 60)).\(ms3)"
     }
 }
+
+extension Timestamp {
+    /// Seconds since the epoch of a stored time (`YYYY-MM-DD HH:MM:SS[.mmm]`), or nil when the text
+    /// is not one.
+    static func parse(_ text: String) -> Double? {
+        let b = Array(text.utf8)
+        guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 32 || b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r { guard b[i] >= 48, b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            return v
+        }
+        guard let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), let hh = num(11..<13), let mm = num(14..<16),
+              let ss = num(17..<19), (1...12).contains(m), (1...31).contains(d) else { return nil }
+        var fraction = 0.0
+        if b.count > 20, b[19] == 46, let f = num(20..<b.count) { fraction = Double(f) / pow(10, Double(b.count - 20)) }
+        // Days from civil (Howard Hinnant's algorithm), the inverse of `format`.
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Double(days * 86400 + hh * 3600 + mm * 60 + ss) + fraction
+    }
+}

@@ -26,6 +26,19 @@ final class WriterState: @unchecked Sendable {
     /// The database holds idempotency keys from before they were scoped per dataflow.
     var hasLegacyKeys = false
 
+    /// execution id -> its summary as accumulated so far (a cache of `run_summary.summary`).
+    var runs: [Int64: RunAccumulator] = [:]
+    /// Executions the current job changed: their summaries are written when the job ends.
+    var touchedRuns: [Int64: Int64] = [:]
+    /// Dataflows someone follows live, as the job began: only their new rows are kept for events.
+    var liveDataflows: Set<Int64> = []
+    /// What the current job added to each run's sets (merged into the summaries when it ends).
+    var runDeltas: [RunSetKey: RunSetDelta] = [:]
+    /// Events of the current job, published after its transaction commits.
+    var events: [LiveEvent] = []
+    /// The last event number handed out.
+    var seq: Int64 = 0
+
     struct StatementKey: Hashable { var set: Int64; var transformation: String; var kind: Int; var attributes: Int }
     struct ExecutionKey: Hashable { var dataflow: Int64; var tag: String }
     struct TaskKey: Hashable { var execution: Int64; var transformation: Int64; var identifier: String }
@@ -34,6 +47,12 @@ final class WriterState: @unchecked Sendable {
     struct SentKey: Hashable { var task: Int64; var set: String }
     /// `count` rows sent so far; `prefix` chains their digests in order; `last` is the last one's.
     struct SentState: Equatable { var count: Int64 = 0; var prefix = ""; var last: String? }
+    struct RunSetKey: Hashable { var execution: Int64; var set: Int64 }
+
+    func nextSeq() -> Int64 {
+        seq += 1
+        return seq
+    }
 
     init(catalog: Catalog) {
         self.catalog = catalog
@@ -47,5 +66,9 @@ final class WriterState: @unchecked Sendable {
         statements.removeAll()
         nextRowIDs.removeAll()
         sent.removeAll()
+        runs.removeAll()
+        touchedRuns.removeAll()
+        runDeltas.removeAll()
+        events.removeAll()
     }
 }

@@ -7,6 +7,6 @@ struct DNNProvCommand: AsyncParsableCommand {
         commandName: "dnnprov",
         abstract: "Provenance of deep-learning training: capture, store as W3C PROV, query with SQL.",
         version: DNNProvVersion.current,
-        subcommands: [ServeCommand.self, QueryCommand.self, DataflowsCommand.self, TasksCommand.self, RunsCommand.self,
-                      SpoolCommand.self, TokenCommand.self])
+        subcommands: [ServeCommand.self, QueryCommand.self, DfQueryCommand.self, DataflowsCommand.self, TasksCommand.self, RunsCommand.self,
+                      SpoolCommand.self, TokenCommand.self, ExportCommand.self, ImportCommand.self, LineageCommand.self])
 }

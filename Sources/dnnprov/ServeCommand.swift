@@ -32,6 +32,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "User queries one client (token or address) may run at once.") var queriesPerClient = 2
     @Option(help: "Largest query answer, in MiB of values.") var maxResultMb = 16
     @Option(help: "Seconds between the log lines saying what was stored.") var ingestLogSeconds = 60.0
+    @Option(help: "Seconds without news after which a running run is shown as stale.") var staleAfter = 300
+    @Option(help: "The web UI's folder (default: share/dnnprov/ui next to the binary, or ui/ of the source tree).") var uiDir: String?
 
     func validate() throws {
         guard (1...65_535).contains(port) else { throw ValidationError("--port must be between 1 and 65535, not \(port)") }
@@ -43,6 +45,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("\(name) must be at least 1")
         }
         guard ingestLogSeconds > 0, ingestLogSeconds <= 86_400 else { throw ValidationError("--ingest-log-seconds must be between 0 and 86400") }
+        guard staleAfter >= 1 else { throw ValidationError("--stale-after must be at least 1 second") }
+        if let uiDir, !FileManager.default.fileExists(atPath: uiDir + "/index.html") {
+            throw ValidationError("--ui-dir \(uiDir) holds no index.html")
+        }
         guard ingestQueue >= 0 else { throw ValidationError("--ingest-queue must be at least 0") }
         guard maxAttributes <= 1_900 else { throw ValidationError("--max-attributes is at most 1900 (SQLite's column limit)") }
         guard maxBodyMb <= 1_024 else { throw ValidationError("--max-body-mb is at most 1024") }
@@ -58,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
                            maxAttributesPerSet: maxAttributes, maxValueBytes: maxValueKb << 10),
             queryPool: QueryPoolConfiguration(workers: queryWorkers), queriesPerClient: queriesPerClient,
             maxResultBytes: maxResultMb << 20, ingestQueue: ingestQueue,
-            ingestLogInterval: .milliseconds(Int64(ingestLogSeconds * 1000)))
+            ingestLogInterval: .milliseconds(Int64(ingestLogSeconds * 1000)), uiDirectory: uiDir,
+            staleAfter: .seconds(staleAfter))
         try await reportingErrors {
             let app = try buildApplication(config)
             do {

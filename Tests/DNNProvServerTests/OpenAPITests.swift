@@ -41,7 +41,7 @@ final class OpenAPITests: XCTestCase {
     /// `/a/:name/b` or `/a/{name}/b` -> `/a/{name}/b`.
     static func openAPIPath(_ routerPath: String) -> String {
         let parts = routerPath.split(separator: "/", omittingEmptySubsequences: true).map { part -> String in
-            part.hasPrefix(":") ? "{\(part.dropFirst())}" : String(part)
+            part.hasPrefix(":") ? "{\(part.dropFirst())}" : (part == "**" ? "{path}" : String(part))
         }
         return "/" + parts.joined(separator: "/")
     }

@@ -42,7 +42,10 @@ final class SecurityTests: XCTestCase {
         let routes = buildRouter(store: try ProvStore(path: db.path), configuration: ServerConfiguration(auth: .required)).routes
             .map { (method: $0.method, path: $0.path.description) }
         XCTAssertGreaterThan(routes.count, 20)
-        try await withSecuredServer { api, tokens, _ in
+        try await withSecuredServer { api, tokens, store in
+            // The live stream would hold the request open: closed, it answers 429 once the
+            // caller's role is checked, which is what this test looks at.
+            store.feed.finish()
             for route in routes {
                 let template = route.path
                 let method = route.method
@@ -78,15 +81,21 @@ final class SecurityTests: XCTestCase {
 
     /// The role each route needs (nil: public), written out so that the test states the policy.
     static func requiredRole(_ method: HTTPRequest.Method, _ path: String) -> Role? {
-        let p = path.hasPrefix("/t/:token") ? String(path.dropFirst("/t/:token".count)) : path
+        // Router paths read `/a/{name}` (or `/a/:name`); DfAnalyzer routes are mounted under `/t/{token}` too.
+        var p = path.replacingOccurrences(of: ":token", with: "{token}").replacingOccurrences(of: ":tag", with: "{tag}")
+            .replacingOccurrences(of: ":id", with: "{id}")
+        if p.hasPrefix("/t/{token}") { p = String(p.dropFirst("/t/{token}".count)) }
         switch (method, p) {
         case (.get, "/health"), (.get, "/openapi.json"), (.get, "/login"), (.post, "/login"), (.post, "/logout"):
             return nil
+        // The web UI's page and files hold no data; old DfAnalyzer page addresses lead to it.
+        case (.get, "/"), (.get, "/ui/**"), (.get, "/dfview"), (.get, "/dfview/{tag}"), (.get, "/query_interface/{tag}/{id}"):
+            return nil
         case (_, let p) where p.hasPrefix("/api/v1/tokens"):
             return .admin
-        case (.post, "/api/v1/query"):
+        case (.post, "/api/v1/query"), (.post, "/api/v1/dataflows/{tag}/dfquery"), (.post, "/query_interface/{tag}/{id}"):
             return .reader
-        case (.post, _):
+        case (.post, _), (.delete, "/api/v1/charts/{id}"):
             return .writer
         default:
             return .reader
@@ -179,6 +188,17 @@ final class SecurityTests: XCTestCase {
             XCTAssertEqual(withHeader, .ok)
             try await assertEqual(try await api.request(.post, "/login", body: "token=dnp_nope", contentType: "application/x-www-form-urlencoded").status,
                            .unauthorized)
+
+            // Back to the view that asked for the token; never to another site.
+            for (next, expected) in [("%2F%23%2Fd%2Falexnet%2Fgraph", "/#/d/alexnet/graph"), ("https%3A%2F%2Fevil.example%2F", "/"),
+                                     ("%2F%2Fevil.example", "/"), ("%2F%5Cevil.example", "/")] {
+                let signedIn = try await api.client.execute(
+                    uri: "/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "token=\(tokens.reader)&next=\(next)")) { $0 }
+                XCTAssertEqual(signedIn.headers[.location], expected, next)
+            }
+            let page = try await api.request(.get, "/login?next=%2F%23%2Fd%2Fa%22%3E%3Cscript%3E")
+            XCTAssertTrue(page.text.contains(#"value="/#/d/a&quot;&gt;&lt;script&gt;""#), page.text)
         }
     }
 

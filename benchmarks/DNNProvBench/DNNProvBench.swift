@@ -6,5 +6,5 @@ struct DNNProvBench: AsyncParsableCommand {
         commandName: "dnnprov-bench",
         abstract: "dnnprov benchmarks: ingestion through the Swift client, the seeds' queries, the client's enqueue cost.",
         discussion: "Build in release first: swift build -c release; then .build/release/dnnprov-bench <subcommand>. See benchmarks/README.md.",
-        subcommands: [IngestBenchmark.self, QueryBenchmark.self, EnqueueBenchmark.self])
+        subcommands: [IngestBenchmark.self, QueryBenchmark.self, EnqueueBenchmark.self, RunsBenchmark.self, ProvBenchmark.self])
 }

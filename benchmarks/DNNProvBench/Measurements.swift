@@ -13,6 +13,7 @@ struct Percentiles {
     }
 
     var median: Double { at(50) }
+    var p99: Double { at(99) }
     var max: Double { sorted.last ?? .nan }
 }
 

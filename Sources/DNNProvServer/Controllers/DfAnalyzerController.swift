@@ -73,13 +73,17 @@ struct DfAnalyzerController {
     /// The viewer's graph: sets are nodes, each transformation an edge from each of its
     /// inputs to each of its outputs.
     struct Graph: Encodable {
-        struct Node: Encodable { var id: Int64; var label: String; var shape = "box"; var title: String }
+        /// `color`: input datasets (consumed, produced by no transformation) stand apart, as in
+        /// DfAnalyzer's viewer; the others take the viewer's default.
+        struct Node: Encodable { var id: Int64; var label: String; var shape = "box"; var title: String; var color: String? }
         struct Edge: Encodable { var from: Int64; var to: Int64; var arrows = "to"; var label: String }
         struct Attr: Encodable { var name: String; var type: String }
         struct SetAttrs: Encodable { var name: String; var atts: [Attr] }
         struct Body: Encodable { var nodes: [Node]; var edges: [Edge] }
         var graph: Body
         var allAttrsMap: [String: SetAttrs]
+
+        static let inputColor = "#7BE141"
     }
 
     func graph(_ tag: String) throws -> Graph {
@@ -93,7 +97,10 @@ struct DfAnalyzerController {
         }
         return Graph(
             graph: .init(
-                nodes: sets.map { .init(id: $0.id, label: $0.tag, title: "(" + $0.attributes.map(\.name).joined(separator: ",") + ")") },
+                nodes: sets.map {
+                    .init(id: $0.id, label: $0.tag, title: "(" + $0.attributes.map(\.name).joined(separator: ",") + ")",
+                          color: $0.producers.isEmpty ? Graph.inputColor : nil)
+                },
                 edges: edges),
             allAttrsMap: Dictionary(uniqueKeysWithValues: sets.map {
                 (String($0.id), Graph.SetAttrs(name: $0.tag, atts: $0.attributes.map { .init(name: $0.name, type: $0.type.rawValue) }))

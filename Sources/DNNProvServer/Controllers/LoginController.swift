@@ -13,19 +13,31 @@ struct LoginController {
 
     struct LoginForm: Decodable {
         var token: String
+        /// Where to go after signing in (the UI view that asked for a token).
+        var next: String?
+    }
+
+    /// `next` when it is a path on this server (`/#/d/mnist`), else the UI's start: a sign-in
+    /// link must not send the browser to another site.
+    static func localTarget(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"),
+              !next.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }), next.utf8.count <= 2048 else { return "/" }
+        return next
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/login") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(string: Self.page(message: authenticator == nil ? "This server does not require tokens." : nil))))
+        router.get("/login") { request, _ in
+            let next = Self.localTarget(request.uri.queryParameters.get("next"))
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: Self.page(
+                                message: authenticator == nil ? "This server does not require tokens." : nil, next: next))))
         }
         router.post("/login") { request, _ in
             let body = String(decoding: try await JSONBody.bytes(request, limit: 16 << 10), as: UTF8.self)
             guard let form = try? URLEncodedFormDecoder().decode(LoginForm.self, from: body) else {
                 throw ProvError.badRequest("expected a form with the field 'token'")
             }
-            var response = Response(status: .seeOther, headers: [.location: "/"])
+            var response = Response(status: .seeOther, headers: [.location: Self.localTarget(form.next)])
             guard let authenticator else { return response }
             guard try await authenticator.principal(secret: form.token) != nil else {
                 throw ProvError.unauthorized("the token is unknown or revoked")
@@ -46,12 +58,18 @@ struct LoginController {
         }
     }
 
+    /// Text safe inside an HTML attribute value.
+    static func escaped(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "\"", with: "&quot;")
+            .replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
     static func randomHex() -> String {
         var g = SystemRandomNumberGenerator()
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &g)) }.joined()
     }
 
-    static func page(message: String?) -> String {
+    static func page(message: String?, next: String = "/") -> String {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>dnnprov: sign in</title>
@@ -60,6 +78,7 @@ struct LoginController {
         <h1>dnnprov</h1>
         \(message.map { "<p>\($0)</p>" } ?? "")
         <form method="post" action="/login">
+        <input type="hidden" name="next" value="\(Self.escaped(next))">
         <label for="token">API token (<code>dnnprov token create --role reader</code>)</label>
         <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
         <p><button type="submit">Sign in</button></p>

@@ -6,9 +6,7 @@ import Hummingbird
 /// `POST /api/v1/query`: one read-only SQL statement, answered as JSON, within the caller's
 /// scope, its per-client concurrency limit, a row limit, a byte budget and a timeout.
 struct QueryController {
-    let store: ProvStore
-    let limiter: ClientLimiter
-    let maxResultBytes: Int
+    let runner: QueryRunner
 
     struct QueryRequest: Decodable {
         var sql: String
@@ -22,29 +20,12 @@ struct QueryController {
         }
     }
 
-    /// The longest a query may run, whatever the client asks.
-    static let maxTimeoutMs = 300_000
-
     func addRoutes(to readers: RouterGroup<AppRequestContext>) {
         readers.post("query") { request, context in
-            let principal = try context.requirePrincipal()
             let q = try await JSONBody.decode(QueryRequest.self, from: request, limit: 1 << 20)
-            let timeout = q.timeoutMs ?? 10_000
-            guard timeout > 0, timeout <= Self.maxTimeoutMs else {
-                throw ProvError.badRequest("timeout_ms must be between 1 and \(Self.maxTimeoutMs)")
+            return try await runner.run(q.sql, dataflow: q.dataflow, limit: q.limit, timeoutMs: q.timeoutMs, context: context) {
+                try JSONBody.response($0)
             }
-            let options = QueryOptions(dataflow: q.dataflow, limit: q.limit ?? 10_000, timeout: .milliseconds(timeout),
-                                       maxBytes: maxResultBytes, scope: principal.scope)
-            let client = principal.tokenID.map { "token \($0)" } ?? context.remoteAddress ?? "local"
-            let deadline = ContinuousClock.now + .milliseconds(timeout)
-            let response = try await limiter.run(client: client) {
-                try JSONBody.response(try await store.query(q.sql, options: options))
-            }
-            // The time limit covers the answer too (bounded by the byte budget, so rarely hit).
-            guard ContinuousClock.now < deadline + .milliseconds(500) else {
-                throw ProvError(.timeout, "the query's answer took longer than its time limit to build")
-            }
-            return response
         }
     }
 }

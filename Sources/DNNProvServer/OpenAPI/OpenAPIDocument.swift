@@ -21,18 +21,20 @@ public enum OpenAPIDocument {
     static func withPathTokenRoutes(_ text: String) -> String {
         guard var doc = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
               var paths = doc["paths"] as? [String: Any] else { return text }
-        for (path, item) in paths where path.hasPrefix("/pde/") || path.hasPrefix("/api/dataflows/") {
+        for (path, item) in paths where path.hasPrefix("/pde/") || path.hasPrefix("/api/dataflows/")
+            || path.hasPrefix("/query_interface/") {
             guard let item = item as? [String: Any] else { continue }
             var copy: [String: Any] = [:]
             for (method, value) in item {
-                guard var operation = value as? [String: Any] else { continue }
+                // Pages for browsers (the query interface's address leads to the UI) stay at the root.
+                guard var operation = value as? [String: Any], !((operation["tags"] as? [String]) ?? []).contains("ui") else { continue }
                 operation["operationId"] = ((operation["operationId"] as? String) ?? method) + "WithPathToken"
                 operation["summary"] = ((operation["summary"] as? String) ?? "") + " The token is in the path."
                 operation["tags"] = ["dfanalyzer (token in path)"]
                 operation["parameters"] = [["$ref": "#/components/parameters/pathToken"]] + (operation["parameters"] as? [Any] ?? [])
                 copy[method] = operation
             }
-            paths["/t/{token}" + path] = copy
+            if !copy.isEmpty { paths["/t/{token}" + path] = copy }
         }
         doc["paths"] = paths
         guard let data = try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]) else {
@@ -89,6 +91,832 @@ public enum OpenAPIDocument {
     }
   ],
   "paths": {
+      "/": {
+        "get": {
+          "operationId": "uiPage",
+          "tags": [
+            "ui"
+          ],
+          "summary": "The web UI (runs, charts, dataflow viewer, query builder, SQL console; docs/ui.md). Its data comes from the API, which checks tokens.",
+          "security": [],
+          "responses": {
+            "200": {
+              "description": "The page.",
+              "content": {
+                "text/html": {
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              }
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "503": {
+              "$ref": "#/components/responses/Unavailable"
+            }
+          }
+        }
+      },
+      "/ui/{path}": {
+        "get": {
+          "operationId": "uiFile",
+          "tags": [
+            "ui"
+          ],
+          "summary": "A file of the web UI (scripts, styles, vendored libraries).",
+          "security": [],
+          "parameters": [
+            {
+              "name": "path",
+              "in": "path",
+              "required": true,
+              "description": "The file under ui/.",
+              "schema": {
+                "type": "string"
+              },
+              "example": "app.css"
+            }
+          ],
+          "responses": {
+            "200": {
+              "description": "The file.",
+              "content": {
+                "*/*": {
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              }
+            },
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "503": {
+              "$ref": "#/components/responses/Unavailable"
+            }
+          }
+        }
+      },
+      "/dfview": {
+        "get": {
+          "operationId": "dfview",
+          "tags": [
+            "ui"
+          ],
+          "summary": "DfAnalyzer's dataflow viewer address: leads to the web UI.",
+          "security": [],
+          "responses": {
+            "303": {
+              "description": "To the web UI's view (`Location`)."
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            }
+          }
+        }
+      },
+      "/dfview/{tag}": {
+        "get": {
+          "operationId": "dfviewDataflow",
+          "tags": [
+            "ui"
+          ],
+          "summary": "DfAnalyzer's viewer of one dataflow: leads to the UI's graph view.",
+          "security": [],
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            }
+          ],
+          "responses": {
+            "303": {
+              "description": "To the web UI's view (`Location`)."
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            }
+          }
+        }
+      },
+  
+      "/api/v1/dataflows/{tag}/prov": {
+        "get": {
+          "operationId": "exportProv",
+          "tags": [
+            "reader"
+          ],
+          "summary": "The dataflow, one execution or one task as a W3C PROV document (PROV-JSON, PROV-N, PROV-O Turtle, Graphviz DOT, SVG), streamed (docs/prov-mapping.md).",
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            },
+            {
+              "name": "format",
+              "in": "query",
+              "required": false,
+              "description": "prov-json (default), prov-n, prov-o, dot or svg (needs Graphviz on the server: 422 without it; 413 past 20,000 records).",
+              "schema": {
+                "type": "string",
+                "enum": [
+                  "prov-json",
+                  "prov-n",
+                  "prov-o",
+                  "dot",
+                  "svg"
+                ]
+              }
+            },
+            {
+              "name": "execution",
+              "in": "query",
+              "required": false,
+              "description": "Only this execution (its tag).",
+              "schema": {
+                "type": "string"
+              }
+            },
+            {
+              "name": "task",
+              "in": "query",
+              "required": false,
+              "description": "Only this task (its stored id).",
+              "schema": {
+                "type": "integer"
+              }
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "413": {
+              "$ref": "#/components/responses/TooLarge"
+            },
+            "422": {
+              "$ref": "#/components/responses/Unprocessable"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The PROV document.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "additionalProperties": true
+                  }
+                },
+                "text/provenance-notation": {
+                  "schema": {
+                    "type": "string"
+                  }
+                },
+                "text/turtle": {
+                  "schema": {
+                    "type": "string"
+                  }
+                },
+                "text/vnd.graphviz": {
+                  "schema": {
+                    "type": "string"
+                  }
+                },
+                "image/svg+xml": {
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/dataflows/{tag}/lineage": {
+        "get": {
+          "operationId": "lineage",
+          "tags": [
+            "reader"
+          ],
+          "summary": "The derivation path of one element (a row of a set): back to what it was derived from, forward to what was derived from it.",
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            },
+            {
+              "name": "set",
+              "in": "query",
+              "required": true,
+              "description": "The element's set.",
+              "schema": {
+                "type": "string"
+              }
+            },
+            {
+              "name": "id",
+              "in": "query",
+              "required": true,
+              "description": "The element's row id.",
+              "schema": {
+                "type": "integer"
+              }
+            },
+            {
+              "name": "direction",
+              "in": "query",
+              "required": false,
+              "description": "back (default), forward or both.",
+              "schema": {
+                "type": "string",
+                "enum": [
+                  "back",
+                  "forward",
+                  "both"
+                ]
+              }
+            },
+            {
+              "name": "depth",
+              "in": "query",
+              "required": false,
+              "description": "Derivation steps to follow (0 to 100, default 10).",
+              "schema": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": 100
+              }
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "Nodes (entities: elements; activities: tasks) and edges (wasGeneratedBy, used, wasDerivedFrom, wasInformedBy).",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "required": [
+                      "dataflow",
+                      "root",
+                      "nodes",
+                      "edges",
+                      "truncated"
+                    ],
+                    "properties": {
+                      "dataflow": {
+                        "type": "string"
+                      },
+                      "root": {
+                        "type": "string"
+                      },
+                      "direction": {
+                        "type": "string"
+                      },
+                      "depth": {
+                        "type": "integer"
+                      },
+                      "nodes": {
+                        "type": "array",
+                        "items": {
+                          "type": "object"
+                        }
+                      },
+                      "edges": {
+                        "type": "array",
+                        "items": {
+                          "type": "object"
+                        }
+                      },
+                      "truncated": {
+                        "type": "boolean"
+                      },
+                      "elapsed_ms": {
+                        "type": "number"
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/prov": {
+        "post": {
+          "operationId": "importProv",
+          "tags": [
+            "writer"
+          ],
+          "summary": "Imports a PROV-JSON document (dnnprov's, yProv4ML's, DLProv's, the prov package's) into a dataflow, through the normal write path (docs/prov-mapping.md, Import).",
+          "parameters": [
+            {
+              "name": "dataflow",
+              "in": "query",
+              "required": false,
+              "description": "The dataflow to import into (default: the document's plan, else 'imported').",
+              "schema": {
+                "type": "string"
+              }
+            }
+          ],
+          "requestBody": {
+            "required": true,
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "additionalProperties": true
+                }
+              }
+            }
+          },
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "409": {
+              "$ref": "#/components/responses/Conflict"
+            },
+            "413": {
+              "$ref": "#/components/responses/TooLarge"
+            },
+            "422": {
+              "$ref": "#/components/responses/Unprocessable"
+            },
+            "429": {
+              "$ref": "#/components/responses/TooMany"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "201": {
+              "description": "What was stored.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "object",
+                    "properties": {
+                      "dataflow": {
+                        "type": "string"
+                      },
+                      "executions": {
+                        "type": "array",
+                        "items": {
+                          "type": "string"
+                        }
+                      },
+                      "tasks": {
+                        "type": "integer"
+                      },
+                      "elements": {
+                        "type": "integer"
+                      },
+                      "sets": {
+                        "type": "array",
+                        "items": {
+                          "type": "string"
+                        }
+                      },
+                      "duplicates": {
+                        "type": "integer"
+                      },
+                      "warnings": {
+                        "type": "array",
+                        "items": {
+                          "type": "string"
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/dataflows/{tag}/runs": {
+        "get": {
+          "operationId": "listRuns",
+          "tags": [
+            "reader"
+          ],
+          "summary": "The dataflow's runs with their summaries (status, times, hyperparameters, last/min/max/count of each metric), kept up to date at ingestion.",
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The runs.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/RunsAnswer"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/dataflows/{tag}/series": {
+        "get": {
+          "operationId": "series",
+          "tags": [
+            "reader"
+          ],
+          "summary": "Attributes of a set along an axis, one series per run and attribute, downsampled past `points` (first, min, max, last per bucket).",
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            },
+            {
+              "name": "set",
+              "in": "query",
+              "required": true,
+              "description": "The set.",
+              "schema": {
+                "type": "string"
+              },
+              "example": "otrainingmodel"
+            },
+            {
+              "name": "y",
+              "in": "query",
+              "required": true,
+              "description": "NUMERIC attributes, comma-separated (1 to 16).",
+              "schema": {
+                "type": "string"
+              },
+              "example": "loss"
+            },
+            {
+              "name": "runs",
+              "in": "query",
+              "required": true,
+              "description": "Run (execution) ids, comma-separated (1 to 100).",
+              "schema": {
+                "type": "string"
+              },
+              "example": "1"
+            },
+            {
+              "name": "x",
+              "in": "query",
+              "required": false,
+              "description": "The x attribute (default: the row's position in the run).",
+              "schema": {
+                "type": "string"
+              },
+              "example": "epoch"
+            },
+            {
+              "name": "from",
+              "in": "query",
+              "required": false,
+              "description": "Only rows whose x is at least this (a zoomed chart asking for detail).",
+              "schema": {
+                "type": "number"
+              }
+            },
+            {
+              "name": "to",
+              "in": "query",
+              "required": false,
+              "description": "Only rows whose x is at most this.",
+              "schema": {
+                "type": "number"
+              }
+            },
+            {
+              "name": "points",
+              "in": "query",
+              "required": false,
+              "description": "The most points per series (10 to 100000; default 2000).",
+              "schema": {
+                "type": "integer",
+                "minimum": 10,
+                "maximum": 100000
+              }
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The series.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/SeriesAnswer"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/dataflows/{tag}/live": {
+        "get": {
+          "operationId": "live",
+          "tags": [
+            "reader"
+          ],
+          "summary": "Server-sent events after each commit: `run` (a RunSummary), `rows` (a LiveRows), `dataflow` (the specification changed), `reset` (reload). Resume with `Last-Event-ID` or `since`.",
+          "parameters": [
+            {
+              "$ref": "#/components/parameters/tag"
+            },
+            {
+              "name": "since",
+              "in": "query",
+              "required": false,
+              "description": "Continue after this event id (the `seq` of the runs answer).",
+              "schema": {
+                "type": "integer"
+              }
+            },
+            {
+              "name": "Last-Event-ID",
+              "in": "header",
+              "required": false,
+              "description": "The last event id seen (EventSource sends it when it reconnects).",
+              "schema": {
+                "type": "integer"
+              }
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "429": {
+              "$ref": "#/components/responses/TooMany"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The stream (never ends while the server runs).",
+              "content": {
+                "text/event-stream": {
+                  "schema": {
+                    "type": "string"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/charts": {
+        "get": {
+          "operationId": "listCharts",
+          "tags": [
+            "reader"
+          ],
+          "summary": "A dataflow's dashboard: built-in charts (seed 000) and saved ones.",
+          "parameters": [
+            {
+              "name": "dataflow",
+              "in": "query",
+              "required": true,
+              "description": "The dataflow tag.",
+              "schema": {
+                "type": "string"
+              },
+              "example": "alexnet"
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The charts.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/SavedChart"
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "post": {
+          "operationId": "saveChart",
+          "tags": [
+            "writer"
+          ],
+          "summary": "Keeps a chart of a read-only query on its dataflow's dashboard.",
+          "requestBody": {
+            "required": true,
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ChartRequest"
+                }
+              }
+            }
+          },
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "413": {
+              "$ref": "#/components/responses/TooLarge"
+            },
+            "429": {
+              "$ref": "#/components/responses/TooMany"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "201": {
+              "description": "Saved.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/SavedChart"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "/api/v1/charts/{id}": {
+        "delete": {
+          "operationId": "deleteChart",
+          "tags": [
+            "writer"
+          ],
+          "summary": "Removes a saved chart (built-in ones stay: 409).",
+          "parameters": [
+            {
+              "name": "id",
+              "in": "path",
+              "required": true,
+              "description": "The chart's id.",
+              "schema": {
+                "type": "string"
+              },
+              "example": "1"
+            }
+          ],
+          "responses": {
+            "400": {
+              "$ref": "#/components/responses/BadRequest"
+            },
+            "401": {
+              "$ref": "#/components/responses/Unauthorized"
+            },
+            "403": {
+              "$ref": "#/components/responses/Forbidden"
+            },
+            "404": {
+              "$ref": "#/components/responses/NotFound"
+            },
+            "409": {
+              "$ref": "#/components/responses/Conflict"
+            },
+            "429": {
+              "$ref": "#/components/responses/TooMany"
+            },
+            "500": {
+              "$ref": "#/components/responses/Internal"
+            },
+            "200": {
+              "description": "The removed chart.",
+              "content": {
+                "application/json": {
+                  "schema": {
+                    "$ref": "#/components/schemas/SavedChart"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
     "/health": {
       "get": {
         "operationId": "health",
@@ -153,6 +981,18 @@ public enum OpenAPIDocument {
         ],
         "summary": "The web UI's sign-in page.",
         "security": [],
+        "parameters": [
+          {
+            "name": "next",
+            "in": "query",
+            "required": false,
+            "description": "A path on this server to go to after signing in (another site's address is ignored).",
+            "schema": {
+              "type": "string"
+            },
+            "example": "/#/d/alexnet"
+          }
+        ],
         "responses": {
           "200": {
             "description": "An HTML form asking for a token.",
@@ -191,6 +1031,10 @@ public enum OpenAPIDocument {
                 "properties": {
                   "token": {
                     "type": "string"
+                  },
+                  "next": {
+                    "type": "string",
+                    "description": "A path on this server to go to after signing in (default /)."
                   }
                 }
               }
@@ -711,6 +1555,66 @@ public enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/dataflows/{tag}/dfquery": {
+      "post": {
+        "operationId": "dfQuery",
+        "tags": [
+          "reader"
+        ],
+        "summary": "A query in DfAnalyzer's query language (mapping, source, target, include, exclude, projection, selection), translated to SQL over the dataflow's datasets and run (docs/dfanalyzer.md).",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/tag"
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/DfQueryRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The generated SQL and its result (null with `\"run\": false`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DfQueryAnswer"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/Timeout"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooMany"
+          },
+          "500": {
+            "$ref": "#/components/responses/Internal"
+          }
+        }
+      }
+    },
     "/api/v1/tokens": {
       "get": {
         "operationId": "listTokens",
@@ -1117,6 +2021,171 @@ public enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/query_interface/{tag}/{id}": {
+      "get": {
+        "operationId": "dfaQueryInterfacePage",
+        "tags": [
+          "ui"
+        ],
+        "summary": "DfAnalyzer's query interface address, opened in a browser: leads to the UI's query builder.",
+        "security": [],
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/tag"
+          },
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "DfAnalyzer's dataflow id (not used).",
+            "schema": {
+              "type": "string"
+            },
+            "example": "1"
+          }
+        ],
+        "responses": {
+          "303": {
+            "description": "To the web UI's query builder (`Location`)."
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "500": {
+            "$ref": "#/components/responses/Internal"
+          }
+        }
+      },
+      "post": {
+        "operationId": "dfaQueryInterface",
+        "tags": [
+          "dfanalyzer"
+        ],
+        "summary": "DfAnalyzer's Query Interface: a query in its query language (form field `message`, or the raw body), answered as DfAnalyzer's CSV (`;` between fields, every value quoted, a header line). `{id}` is accepted and ignored.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/tag"
+          },
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": "DfAnalyzer's dataflow id or version; ignored.",
+            "schema": {
+              "type": "string"
+            },
+            "example": "1"
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "required": false,
+            "description": "`csv` (the default), `json` (a DfQueryAnswer; also with `Accept: application/json`) or `sql` (the generated SQL only, as text).",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "csv",
+                "json",
+                "sql"
+              ]
+            }
+          },
+          {
+            "name": "limit",
+            "in": "query",
+            "required": false,
+            "description": "Most rows returned.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "default": 10000
+            }
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/x-www-form-urlencoded": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "message"
+                ],
+                "properties": {
+                  "message": {
+                    "type": "string",
+                    "description": "The query, one clause per line."
+                  }
+                }
+              }
+            },
+            "text/plain": {
+              "schema": {
+                "type": "string"
+              },
+              "example": "mapping(physical)\nsource(itrainingmodel)\ntarget(otrainingmodel)\nprojection(itrainingmodel.optimizer_name;otrainingmodel.loss)\nselection(otrainingmodel.loss < 0.5)"
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "The rows.",
+            "headers": {
+              "X-Result-Truncated": {
+                "description": "Present when a limit cut the rows: `rows` or `bytes`.",
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "text/csv": {
+                "schema": {
+                  "type": "string"
+                }
+              },
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DfQueryAnswer"
+                }
+              },
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "408": {
+            "$ref": "#/components/responses/Timeout"
+          },
+          "413": {
+            "$ref": "#/components/responses/TooLarge"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooMany"
+          },
+          "500": {
+            "$ref": "#/components/responses/Internal"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -1140,6 +2209,327 @@ public enum OpenAPIDocument {
       }
     },
     "schemas": {
+        "MetricSummary": {
+          "type": "object",
+          "required": [
+            "count"
+          ],
+          "properties": {
+            "last": {
+              "type": "number"
+            },
+            "min": {
+              "type": "number"
+            },
+            "max": {
+              "type": "number"
+            },
+            "count": {
+              "type": "integer"
+            }
+          }
+        },
+        "RunSummary": {
+          "type": "object",
+          "required": [
+            "id",
+            "execution",
+            "status",
+            "stale",
+            "tasks",
+            "params",
+            "tables",
+            "metrics"
+          ],
+          "properties": {
+            "id": {
+              "type": "integer"
+            },
+            "execution": {
+              "type": "string"
+            },
+            "status": {
+              "type": "string",
+              "enum": [
+                "RUNNING",
+                "FINISHED",
+                "FAILED"
+              ]
+            },
+            "stale": {
+              "type": "boolean"
+            },
+            "tasks": {
+              "type": "integer"
+            },
+            "duration": {
+              "type": [
+                "number",
+                "null"
+              ]
+            },
+            "start_time": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "end_time": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "updated_at": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "user": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "host": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "script": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "params": {
+              "type": "object",
+              "description": "Per input set with one row in the run: attribute -> value.",
+              "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {
+                  "$ref": "#/components/schemas/Value"
+                }
+              }
+            },
+            "tables": {
+              "type": "object",
+              "description": "Input sets with several rows in the run: set -> rows.",
+              "additionalProperties": {
+                "type": "integer"
+              }
+            },
+            "metrics": {
+              "type": "object",
+              "description": "Per output set, per NUMERIC attribute.",
+              "additionalProperties": {
+                "type": "object",
+                "additionalProperties": {
+                  "$ref": "#/components/schemas/MetricSummary"
+                }
+              }
+            }
+          }
+        },
+        "RunsAnswer": {
+          "type": "object",
+          "required": [
+            "dataflow",
+            "seq",
+            "now",
+            "stale_after",
+            "runs"
+          ],
+          "properties": {
+            "dataflow": {
+              "type": "string"
+            },
+            "seq": {
+              "type": "integer"
+            },
+            "now": {
+              "type": "string"
+            },
+            "stale_after": {
+              "type": "number"
+            },
+            "runs": {
+              "type": "array",
+              "items": {
+                "$ref": "#/components/schemas/RunSummary"
+              }
+            }
+          }
+        },
+        "SeriesAnswer": {
+          "type": "object",
+          "required": [
+            "set",
+            "series"
+          ],
+          "properties": {
+            "set": {
+              "type": "string"
+            },
+            "x": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "series": {
+              "type": "array",
+              "items": {
+                "type": "object",
+                "required": [
+                  "run",
+                  "execution",
+                  "attribute",
+                  "count",
+                  "downsampled",
+                  "x",
+                  "y"
+                ],
+                "properties": {
+                  "run": {
+                    "type": "integer"
+                  },
+                  "execution": {
+                    "type": "string"
+                  },
+                  "attribute": {
+                    "type": "string"
+                  },
+                  "count": {
+                    "type": "integer"
+                  },
+                  "downsampled": {
+                    "type": "boolean"
+                  },
+                  "last_id": {
+                    "type": [
+                      "integer",
+                      "null"
+                    ]
+                  },
+                  "x": {
+                    "type": "array",
+                    "items": {
+                      "type": [
+                        "number",
+                        "null"
+                      ]
+                    }
+                  },
+                  "y": {
+                    "type": "array",
+                    "items": {
+                      "type": [
+                        "number",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        },
+        "ChartSpec": {
+          "type": "object",
+          "required": [
+            "type",
+            "x",
+            "y"
+          ],
+          "properties": {
+            "type": {
+              "type": "string",
+              "enum": [
+                "line",
+                "bar",
+                "scatter"
+              ]
+            },
+            "x": {
+              "type": "string"
+            },
+            "y": {
+              "type": "array",
+              "items": {
+                "type": "string"
+              }
+            },
+            "group": {
+              "type": [
+                "string",
+                "null"
+              ]
+            }
+          }
+        },
+        "ChartRequest": {
+          "type": "object",
+          "required": [
+            "dataflow",
+            "title",
+            "sql",
+            "chart"
+          ],
+          "properties": {
+            "dataflow": {
+              "type": "string"
+            },
+            "title": {
+              "type": "string"
+            },
+            "sql": {
+              "type": "string"
+            },
+            "chart": {
+              "$ref": "#/components/schemas/ChartSpec"
+            }
+          }
+        },
+        "SavedChart": {
+          "type": "object",
+          "required": [
+            "id",
+            "dataflow",
+            "title",
+            "sql",
+            "chart",
+            "builtin"
+          ],
+          "properties": {
+            "id": {
+              "type": "string"
+            },
+            "dataflow": {
+              "type": "string"
+            },
+            "title": {
+              "type": "string"
+            },
+            "sql": {
+              "type": "string"
+            },
+            "chart": {
+              "$ref": "#/components/schemas/ChartSpec"
+            },
+            "created_at": {
+              "type": [
+                "string",
+                "null"
+              ]
+            },
+            "builtin": {
+              "type": "boolean"
+            }
+          }
+        },
       "Error": {
         "type": "object",
         "description": "Every error answer. `event` is the index of the first bad event of a batch.",
@@ -2256,6 +3646,71 @@ public enum OpenAPIDocument {
           }
         ]
       },
+      "DfQueryRequest": {
+        "type": "object",
+        "required": [
+          "query"
+        ],
+        "properties": {
+          "query": {
+            "type": "string",
+            "description": "The query in DfAnalyzer's query language, one clause per line."
+          },
+          "limit": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "default": 10000,
+            "description": "Most rows returned."
+          },
+          "run": {
+            "type": "boolean",
+            "default": true,
+            "description": "false: answer the generated SQL only (`result` is null)."
+          },
+          "timeout_ms": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 300000,
+            "default": 10000
+          }
+        },
+        "examples": [
+          {
+            "query": "mapping(physical)\nsource(itrainingmodel)\ntarget(otrainingmodel)\nprojection(itrainingmodel.optimizer_name;otrainingmodel.epoch;otrainingmodel.loss)\nselection(otrainingmodel.loss < 0.5)",
+            "limit": 1000,
+            "run": true
+          }
+        ]
+      },
+      "DfQueryAnswer": {
+        "type": "object",
+        "required": [
+          "sql",
+          "result"
+        ],
+        "properties": {
+          "sql": {
+            "type": "string",
+            "description": "The generated statement over the dataflow's ds_<set> tables, one join per line; it runs as is through POST /api/v1/query with the dataflow chosen."
+          },
+          "result": {
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/QueryResult"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          }
+        }
+      },
       "DfaDataflowListEntry": {
         "type": "object",
         "required": [
@@ -2306,6 +3761,10 @@ public enum OpenAPIDocument {
                     },
                     "title": {
                       "type": "string"
+                    },
+                    "color": {
+                      "type": "string",
+                      "description": "Input datasets only (consumed, produced by no transformation)."
                     }
                   }
                 }
@@ -2563,6 +4022,16 @@ public enum OpenAPIDocument {
               "minimum": 0
             },
             "description": "Seconds to wait."
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The server cannot serve this now (the web UI's files were not found: see --ui-dir).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
           }
         }
       },

@@ -149,6 +149,15 @@ def make_server(tmp_path):
         s.stop()
 
 
+def create_token(db: str, role: str) -> str:
+    """`dnnprov token create` on the database the server has open (SQLite WAL shares it)."""
+    out = subprocess.run([server_bin(), "token", "create", "--role", role, "--db", db],
+                         check=True, capture_output=True, text=True, timeout=60).stdout
+    secret = out.strip().splitlines()[-1].strip()
+    assert secret.startswith("dnp_"), out
+    return secret
+
+
 @pytest.fixture
 def use_client(tmp_path):
     """Installs a fresh shared client for a URL, with a spool directory of its own."""

@@ -18,7 +18,7 @@ import dnnprov
 from dnnprov import sender as sender_mod
 from dnnprov.transport import parse_retry_after, redact, split_path_token
 
-from conftest import server_bin
+from conftest import create_token
 from fakeserver import FakeServer
 
 
@@ -204,15 +204,6 @@ def test_ca_file_argument_configures_the_client(tls_server, use_client):
 
 
 # -- tokens ----------------------------------------------------------------------------------
-
-
-def create_token(db: str, role: str) -> str:
-    """`dnnprov token create` on the database the server has open (SQLite WAL shares it)."""
-    out = subprocess.run([server_bin(), "token", "create", "--role", role, "--db", db],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
-    secret = out.strip().splitlines()[-1].strip()
-    assert secret.startswith("dnp_"), out
-    return secret
 
 
 @pytest.fixture
