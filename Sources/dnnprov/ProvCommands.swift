@@ -28,8 +28,11 @@ struct ExportCommand: AsyncParsableCommand {
             let scope = ProvScope(execution: execution, task: task)
             let handle: FileHandle
             if let output {
-                guard FileManager.default.createFile(atPath: output, contents: nil) else { throw CLIError("cannot write \(output)") }
-                handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+                // Opened in place, not made anew: Foundation's createFile writes a temporary file and
+                // renames it, which would replace a device (`--output /dev/null`) or a pipe.
+                let fd = open(output, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                guard fd >= 0 else { throw CLIError("cannot write \(output): \(String(cString: strerror(errno)))") }
+                handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             } else {
                 handle = FileHandle.standardOutput
             }
@@ -55,10 +58,11 @@ struct ExportCommand: AsyncParsableCommand {
     }
 }
 
-/// `dnnprov import FILE`: a PROV-JSON document into the store, next to captured runs.
+/// `dnnprov import [prov] FILE`: a PROV-JSON document into the store, next to captured runs (the
+/// default subcommand of `ImportGroupCommand`).
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import",
+        commandName: "prov",
         abstract: "Import a PROV-JSON document (dnnprov's, yProv4ML's, DLProv's, the prov package's) into a dataflow.")
 
     @Option(help: "Server URL (default: $DNNPROV_URL or http://localhost:22000).") var url: String?

@@ -7,8 +7,11 @@ document written by `prov` imports; lineage answers the seeds' Q6 and Q8.
 """
 
 import json
+import os
 import shutil
+import stat
 import subprocess
+import threading
 import urllib.request
 
 import pytest
@@ -382,6 +385,22 @@ def test_cli_export_to_file_matches_http(alexnet, tmp_path):
         timeout=60,
     ).stdout
     assert db == body
+
+
+def test_cli_export_writes_into_a_pipe_in_place(alexnet, tmp_path):
+    """`--output` opens the path as it is: a named pipe (or /dev/null) stays what it was and
+    receives the document; it is not replaced by a regular file."""
+    fifo = tmp_path / "export.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    subprocess.run([server_bin(), "export", "alexnet", "--execution", "run-0", "--format", "prov-n",
+                    "--db", alexnet.db, "--output", str(fifo)], check=True, timeout=60)
+    reader.join(30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    _, _, body = get(alexnet, "/api/v1/dataflows/alexnet/prov?format=prov-n&execution=run-0")
+    assert received == [body]
 
 
 def summary(doc_json):

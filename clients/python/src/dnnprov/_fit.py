@@ -21,12 +21,14 @@ class FitTracker:
         self._frame: FrameType | None = None
         self._thread: int | None = None
         self.batch_size: int | None = None
+        self.callbacks: list[Any] = []  # the fit's callbacks (to find its ModelCheckpoints)
 
     def find(self, model: Any) -> None:
         """Called from `on_train_begin`: looks up the stack for `model.fit`."""
         self._frame = None
         self._thread = threading.get_ident()
         self.batch_size = None
+        self.callbacks = []
         f: FrameType | None = sys._getframe(1)
         while f is not None:
             if f.f_code.co_name == "fit" and f.f_locals.get("self") is model:
@@ -35,6 +37,9 @@ class FitTracker:
                 if bs is None and hasattr(f.f_locals.get("x"), "shape"):
                     bs = 32  # Keras' default for array inputs
                 self.batch_size = bs
+                cbs = f.f_locals.get("callbacks")
+                cbs = getattr(cbs, "callbacks", cbs)
+                self.callbacks = list(cbs) if isinstance(cbs, (list, tuple)) else []
                 return
             f = f.f_back
 

@@ -8,7 +8,8 @@ whatever changed it), 3 TestingModel (one row per `model.evaluate` after the fit
 
 The parts: this module (the callback and `provenance()`), `_fit` (which fit is running, and
 noticing a fit that raised), `_values` (what is read from Keras), `resources` (CPU, memory,
-GPU probes).
+GPU probes), `model_files` (checkpoints written during the fit: oModelFile rows, hashed off the
+training thread).
 """
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import enum
 import functools
 import logging
 import math
+import os
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any, Callable, TypeVar
 
 import keras
 
-from . import _fit
+from . import _fit, model_files
 from . import client as client_mod
 from ._values import FIXED_KEYS, attribute_name, is_number, layer_rows, num, timestamp
 from ._values import hyperparameters as read_hyperparameters
@@ -35,6 +38,7 @@ from .predefined import (
     ADAPTATION_OUTPUT,
     HYPERPARAMETERS,
     LAYER_ATTRIBUTES,
+    MODEL_FILE_OUTPUT,
     TESTING_OUTPUT,
     TRAINING_OUTPUT,
     dl_transformations,
@@ -97,11 +101,16 @@ class ProvenanceCallback(keras.callbacks.Callback):
         resources: add CPU_TIME and RSS_MB (and GPU figures when available) per epoch.
         adaptation_params: the iAdaptation row, e.g. {"EPOCHS_DROP": 10, "DROP": 0.5,
             "INITIAL_LRATE": 0.002}.
+        files: model files the user's own code writes during the fit (paths, or templates with
+            `{epoch}` like ModelCheckpoint's), recorded like the checkpoints of the fit's
+            `keras.callbacks.ModelCheckpoint`s: oModelFile rows (PATH, SIZE, SHA256, EPOCH,
+            TIMESTAMP), hashed off the training thread. See also `record_file`.
     """
 
     def __init__(self, dataflow_tag: str = "alexnet", adaptation: bool = True,
                  hyperparameters: dict[str, bool] | None = None, extra: dict[str, Any] | None = None,
-                 resources: bool = False, adaptation_params: dict[str, Any] | None = None) -> None:
+                 resources: bool = False, adaptation_params: dict[str, Any] | None = None,
+                 files: Iterable[str | os.PathLike[str]] | None = None) -> None:
         super().__init__()
         self.dataflow_tag = dataflow_tag.lower()
         self.adaptation = adaptation
@@ -131,6 +140,11 @@ class ProvenanceCallback(keras.callbacks.Callback):
         self._lr_seen: float | None = None
         self._adaptation_id = 0
         self._hook = _fit.FlushHook(self)
+        self._files = model_files.FileRecorder(files or ())
+        self._model_files = False  # whether the dataflow has oModelFile (once there is a file to record)
+        self._files_epoch: int | None = None  # the epoch whose files are still to be looked for
+        self._files_logs: dict[str, Any] = {}
+        self._file_sink: model_files.Sink | None = None
 
     # -- the dataflow ------------------------------------------------------------------
 
@@ -145,12 +159,14 @@ class ProvenanceCallback(keras.callbacks.Callback):
         spec = {"tag": self.dataflow_tag, "transformations": [
             t.get_specification() for t in dl_transformations(
                 hyperparameters=hyper, training_output=self._training_output(),
-                testing_output=self._testing_output(), adaptation=self.adaptation)]}
+                testing_output=self._testing_output(), adaptation=self.adaptation,
+                model_files=self._model_files)]}
         remember_sets(spec)
         client_mod.get_client().register_dataflow(spec)
 
     def _emit(self, task: DLTask, status: TaskStatus, sets: list[tuple[str, Attrs, list[list[Any]]]] | None = None,
-              error: str | None = None) -> None:
+              error: str | None = None, files: list[dict[str, str]] | None = None,
+              execution: Execution | None = None) -> None:
         ev: dict[str, Any] = {"dataflow": self.dataflow_tag, "transformation": task.transformation,
                               "task": task.task_id, "status": status.value, "time": time.time()}
         if task is not DLTask.TRAINING and self._trained:
@@ -158,11 +174,15 @@ class ProvenanceCallback(keras.callbacks.Callback):
         if sets:
             ev["sets"] = [{"tag": tag, "_names": [n.lower() for n, _ in attrs], "elements": rows}
                           for tag, attrs, rows in sets]
+        if files:
+            ev["files"] = files
         if error:
             ev["error"] = error
-        if self._execution is None:
-            self._execution = start_execution(self.dataflow_tag)
-        self._execution.stamp(ev)
+        if execution is None:
+            if self._execution is None:
+                self._execution = start_execution(self.dataflow_tag)
+            execution = self._execution
+        execution.stamp(ev)
         client_mod.get_client().send_event(ev)
 
     # -- Keras hooks ---------------------------------------------------------------------
@@ -189,8 +209,11 @@ class ProvenanceCallback(keras.callbacks.Callback):
         self._tracker.find(self.model)
         self._watch_optimizer()
         self._execution = start_execution(self.dataflow_tag)
+        self._start_files()
         self._register()
         client_mod.get_client().add_flush_hook(self._hook)
+        if self._files.active:
+            client_mod.get_client().add_flush_hook(model_files.flush_hook)
 
     def _send_begin(self) -> None:
         self._begin_pending = False
@@ -208,6 +231,8 @@ class ProvenanceCallback(keras.callbacks.Callback):
             self._emit(DLTask.ADAPTATION, TaskStatus.RUNNING, adaptation_sets)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._files_epoch is not None:  # what callbacks after this one saved last epoch
+            self._check_files()
         self._epoch = epoch
         self._epoch_t0 = time.time()
         if self._probe is not None:
@@ -246,6 +271,9 @@ class ProvenanceCallback(keras.callbacks.Callback):
         row += [num(logs.get(k)) for k, _ in self._train_metrics]
         self._last_epoch = epoch + 1
         self._emit(DLTask.TRAINING, TaskStatus.RUNNING, [("otrainingmodel", self._training_output(), [row])])
+        if self._files.active:  # what callbacks before this one saved (again at the next epoch's start)
+            self._files_epoch, self._files_logs = epoch, dict(logs)
+            self._files.check(epoch, self._files_logs, self._file_sink or self._send_model_file)
 
     @_safe
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
@@ -295,6 +323,8 @@ class ProvenanceCallback(keras.callbacks.Callback):
     def _end_fit(self, status: TaskStatus, error: str | None = None) -> None:
         if self._begin_pending:
             self._send_begin()
+        if self._files_epoch is not None:
+            self._check_files()
         self._in_fit = False
         self._tracker.forget()
         self._unwatch_optimizer()
@@ -321,6 +351,58 @@ class ProvenanceCallback(keras.callbacks.Callback):
     def _unwatch_optimizer(self) -> None:
         _fit.unwatch_optimizer(self._watched_optimizer)
         self._watched_optimizer = None
+
+    # -- model files ---------------------------------------------------------------------
+
+    def record_file(self, path: str | os.PathLike[str], epoch: int | None = None) -> bool:
+        """Records a model file written by your own code, at any time (during the fit or after
+        it, e.g. `model.save("final.keras")`), as an oModelFile row of the current (or last) fit's
+        TrainingModel task: path, size, SHA-256 (computed on a background thread), `epoch`
+        (1-based, as oTrainingModel's EPOCH; default the last finished epoch), modification time.
+        Returns whether it was queued (False, with a warning, when the file does not exist or
+        there was no fit yet); never raises."""
+        try:
+            if not self._trained or self._execution is None:
+                log.warning("dnnprov: record_file(%r): no fit has started, so there is no training to "
+                            "link the file to; not recorded", os.fspath(path))
+                return False
+            self._enable_model_files()
+            sink = self._file_sink or self._send_model_file
+            return self._files.record(path, self._last_epoch if epoch is None else epoch, sink)
+        except Exception:
+            log.warning("dnnprov: record_file failed", exc_info=True)
+            return False
+
+    def _start_files(self) -> None:
+        """At the start of a fit: the paths to watch (ModelCheckpoints of the fit, `files`)."""
+        self._files_epoch = None
+        try:
+            checkpoints = [model_files.PathTemplate(c.filepath, model_files.FileOrigin.CHECKPOINT)
+                           for c in self._tracker.callbacks if isinstance(c, keras.callbacks.ModelCheckpoint)]
+        except Exception:
+            log.warning("dnnprov: could not look for ModelCheckpoint callbacks", exc_info=True)
+            checkpoints = []
+        self._files.start_fit(checkpoints)
+        execution = self._execution
+        self._file_sink = lambda f: self._send_model_file(f, execution)
+        if self._files.active:
+            self._model_files = True
+
+    def _enable_model_files(self) -> None:
+        if not self._model_files:
+            self._model_files = True
+            self._register()
+        client_mod.get_client().add_flush_hook(model_files.flush_hook)  # once per client
+
+    def _check_files(self) -> None:
+        epoch, self._files_epoch = self._files_epoch, None
+        if epoch is not None:
+            self._files.check(epoch, self._files_logs, self._file_sink or self._send_model_file)
+
+    def _send_model_file(self, f: model_files.ModelFile, execution: Execution | None = None) -> None:
+        """On the hashing thread: the file's row and `files` entry, for the fit that wrote it."""
+        self._emit(DLTask.TRAINING, TaskStatus.RUNNING, [("omodelfile", MODEL_FILE_OUTPUT, [f.row()])],
+                   files=[f.file_entry()], execution=execution)
 
     # -- learning-rate adaptations -------------------------------------------------------
 

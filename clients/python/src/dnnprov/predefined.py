@@ -3,6 +3,7 @@ from .model import Attribute, AttributeType, Set, SetType, Transformation
 
 N = AttributeType.NUMERIC
 T = AttributeType.TEXT
+F = AttributeType.FILE
 
 HYPERPARAMETERS = [("OPTIMIZER_NAME", T), ("LEARNING_RATE", N), ("NUM_EPOCHS", N),
                    ("NUM_LAYERS", N), ("BATCH_SIZE", N), ("MOMENTUM", N), ("DECAY", N)]
@@ -13,6 +14,9 @@ TRAINING_OUTPUT = [("TIMESTAMP", T), ("ELAPSED_TIME", N), ("LOSS", N), ("ACCURAC
 ADAPTATION_INPUT = [("EPOCHS_DROP", N), ("DROP", N), ("INITIAL_LRATE", N)]
 ADAPTATION_OUTPUT = [("NEW_LRATE", N), ("TIMESTAMP", T), ("EPOCH_ID", N), ("ADAPTATION_ID", N)]
 TESTING_OUTPUT = [("ACCURACY", N), ("LOSS", N), ("EPOCH", N)]
+# One row per model file (checkpoint) a training wrote: the file, its size in bytes, its SHA-256
+# (hex), the 1-based epoch that wrote it, its modification time (see dnnprov.model_files).
+MODEL_FILE_OUTPUT = [("PATH", F), ("SIZE", N), ("SHA256", T), ("EPOCH", N), ("TIMESTAMP", T)]
 
 
 def attrs(pairs):
@@ -20,14 +24,15 @@ def attrs(pairs):
 
 
 def dl_transformations(hyperparameters=HYPERPARAMETERS, training_output=TRAINING_OUTPUT,
-                       testing_output=TESTING_OUTPUT, adaptation=True):
-    """TrainingModel (iTrainingModel, iLayers -> oTrainingModel), Adaptation
-    (oTrainingModel, iAdaptation -> oAdaptation) and TestingModel (oTrainingModel -> oTestingModel)."""
+                       testing_output=TESTING_OUTPUT, adaptation=True, model_files=False):
+    """TrainingModel (iTrainingModel, iLayers -> oTrainingModel, and oModelFile when
+    `model_files`), Adaptation (oTrainingModel, iAdaptation -> oAdaptation) and TestingModel
+    (oTrainingModel -> oTestingModel)."""
     training = Transformation("TrainingModel", [
         Set("iTrainingModel", SetType.INPUT, attrs(hyperparameters)),
         Set("iLayers", SetType.INPUT, attrs(LAYER_ATTRIBUTES)),
         Set("oTrainingModel", SetType.OUTPUT, attrs(training_output)),
-    ])
+    ] + ([Set("oModelFile", SetType.OUTPUT, attrs(MODEL_FILE_OUTPUT))] if model_files else []))
     consumed = Set("oTrainingModel", SetType.INPUT, dependency=training)
     out = [training]
     if adaptation:

@@ -1,12 +1,13 @@
-import DNNProvModel
 import Foundation
 
 /// Times are stored as UTC text, `YYYY-MM-DD HH:MM:SS.mmm`: sortable, readable, and understood by
 /// SQLite's date functions and PostgreSQL alike.
-enum Timestamp {
-    static func now() -> String { format(Date().timeIntervalSince1970) }
+public enum Timestamp {
+    /// The current time, as stored.
+    public static func now() -> String { format(Date().timeIntervalSince1970) }
 
-    static func format(_ epoch: Double) -> String {
+    /// Seconds since the epoch as stored text (clamped to the range events may carry).
+    public static func format(_ epoch: Double) -> String {
         // Requests are checked against Limits first; the clamp keeps any other caller from
         // reaching a trapping conversion (1e300 seconds would not fit in Int64).
         let epoch = epoch.isFinite ? min(max(epoch, 0), Limits.maxEventTime) : 0
@@ -34,7 +35,7 @@ enum Timestamp {
 extension Timestamp {
     /// Seconds since the epoch of a stored time (`YYYY-MM-DD HH:MM:SS[.mmm]`), or nil when the text
     /// is not one.
-    static func parse(_ text: String) -> Double? {
+    public static func parse(_ text: String) -> Double? {
         let b = Array(text.utf8)
         guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 32 || b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
         func num(_ r: Range<Int>) -> Int? {
