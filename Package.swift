@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "DNNProvModel", swiftSettings: swiftSettings),
         // sqlite3_db_config is variadic: this C shim turns off what user queries must not reach.
         .target(name: "CSQLiteHardening", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // zlib (the system's), for gzip-compressed answers: the runs table of 10,000 runs is 16 MB of JSON.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Layer 2: the store. Schema management, ingestion and queries on SQLite (GRDB).
         .target(
             name: "DNNProvStore",
@@ -52,7 +54,7 @@ let package = Package(
         .target(
             name: "DNNProvServer",
             dependencies: [
-                "DNNProvModel", "DNNProvStore",
+                "DNNProvModel", "DNNProvStore", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -21,6 +21,7 @@ const views = {
 const TABS = [
   ['runs', 'Runs', ''], ['compare', 'Compare', '/compare'], ['dashboard', 'Dashboard', '/dashboard'],
   ['graph', 'Graph', '/graph'], ['query', 'Query builder', '/query'], ['sql', 'SQL', '/sql'],
+  ['lineage', 'Lineage', '/lineage'],
 ];
 
 const main = document.getElementById('main');

@@ -16,12 +16,19 @@ struct RunsController {
 
     func addRoutes(to readers: RouterGroup<AppRequestContext>) {
         let group = readers.group("dataflows")
-        group.get(":tag/runs") { _, context in
+        group.get(":tag/runs") { request, context in
             let tag = try DataflowController.visibleTag(context)
             // The page subscribes next, from this answer's seq: events are made from now on.
             store.feed.watch(dataflowID: try store.dataflowIdentity(tag).id)
             let json = try await store.runsJSON(of: tag, staleAfter: staleAfter)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            var headers: HTTPFields = [.contentType: "application/json", .vary: "Accept-Encoding"]
+            // Not on loopback: there sending 16 MB takes less than compressing it (a local proxy compresses itself).
+            let remote = !(context.remoteAddress.map(ServerConfiguration.isLoopback) ?? true)
+            if remote, json.count >= Gzip.threshold, Gzip.accepted(request.headers[.acceptEncoding]), let gzipped = Gzip.compress(json) {
+                headers[.contentEncoding] = "gzip"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: gzipped)))
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
         group.get(":tag/series") { request, context in
             let q = request.uri.queryParameters

@@ -149,6 +149,14 @@ def make_server(tmp_path):
         s.stop()
 
 
+def assert_training_failed(server, flow: str, *texts: str) -> None:
+    """The dataflow's one training task ended FAILED, its error holding each of `texts`."""
+    training = [t for t in server.tasks(flow) if t["transformation"] == "trainingmodel"]
+    assert len(training) == 1 and training[0]["status"] == "FAILED", training
+    for text in texts:
+        assert text in (training[0]["error_msg"] or ""), training[0]
+
+
 def create_token(db: str, role: str) -> str:
     """`dnnprov token create` on the database the server has open (SQLite WAL shares it)."""
     out = subprocess.run([server_bin(), "token", "create", "--role", role, "--db", db],

@@ -147,6 +147,12 @@ def test_hyperparameters_of_a_file_are_one_query_away(server, use_client, tmp_pa
         h = hyper[0]
         assert h["optimizer_name"] == "sgd" and abs(h["learning_rate"] - lr) < 1e-6
         assert (h["num_epochs"], h["batch_size"], h["num_layers"]) == (2, batch, 5)
+        # And one lineage call: back from the file's row to the hyperparameters that produced it.
+        row = server.query(f"select id from ds_omodelfile where sha256 = '{digest}'", flow)[0]["id"]
+        status, path = server.request("GET", f"/api/v1/dataflows/{flow}/lineage?set=omodelfile&id={row}&direction=back")
+        assert status == 200, path
+        found = [n for n in path["nodes"] if n.get("set") == "itrainingmodel"]
+        assert len(found) == 1 and abs(found[0]["values"]["learning_rate"] - lr) < 1e-6, path
 
 
 def test_files_written_by_user_code_and_record_file(server, use_client, tmp_path):

@@ -1,11 +1,14 @@
-"""What the Keras callback reads from Keras: metric names, numbers, layers, hyperparameters."""
+"""What the Keras callback reads from Keras: metric names, numbers, layers, hyperparameters.
+
+The helpers before `optimizer` are framework neutral (dnnprov.training uses them too); Keras is
+imported only by the functions that need it.
+"""
 from __future__ import annotations
 
 import datetime
 import re
+import sys
 from typing import Any
-
-import keras
 
 # Keras keys that fill the fixed attributes of oTrainingModel / oTestingModel.
 FIXED_KEYS = frozenset({"loss", "accuracy", "acc"})
@@ -23,10 +26,18 @@ def attribute_name(key: Any) -> str:
 
 def num(v: Any) -> float | None:
     """A number from a Python, numpy or backend scalar; None for anything else."""
-    if v is None or isinstance(v, str):
+    if v is None or isinstance(v, (str, bytes)):
         return None
-    try:
-        return float(keras.ops.convert_to_numpy(v)) if not isinstance(v, (int, float)) else float(v)
+    if isinstance(v, (int, float)):
+        return float(v)
+    keras = sys.modules.get("keras")
+    if keras is not None and not type(v).__module__.startswith("torch"):
+        try:
+            return float(keras.ops.convert_to_numpy(v))
+        except Exception:
+            pass
+    try:  # numpy, torch (also a tensor that requires grad), JAX scalars
+        return float(v.item() if hasattr(v, "item") else v)
     except Exception:
         return None
 
@@ -59,6 +70,7 @@ def optimizer(model: Any) -> Any:
 def learning_rate(opt: Any) -> float | None:
     """The rate the optimizer uses now (a schedule's current value), or None."""
     try:
+        import keras
         return float(keras.ops.convert_to_numpy(opt.learning_rate))
     except Exception:
         return None
@@ -66,6 +78,7 @@ def learning_rate(opt: Any) -> float | None:
 
 def hyperparameters(model: Any, epochs: int | None, batch_size: int | None) -> dict[str, Any]:
     """The values of Keras-Prov's hyperparameters, read from the optimizer and the model."""
+    import keras
     opt = optimizer(model)
     lr_obj = getattr(opt, "_learning_rate", None)
     if isinstance(lr_obj, keras.optimizers.schedules.LearningRateSchedule):

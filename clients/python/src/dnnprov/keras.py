@@ -13,7 +13,6 @@ training thread).
 """
 from __future__ import annotations
 
-import enum
 import functools
 import logging
 import math
@@ -44,32 +43,15 @@ from .predefined import (
     dl_transformations,
 )
 from .resources import ResourceProbe
+from .training import DEFAULT_HYPERPARAMETERS, DLTask  # shared with dnnprov.training
 
 __all__ = ["DEFAULT_HYPERPARAMETERS", "DLTask", "ProvenanceCallback", "attribute_name", "provenance"]
 
 log = logging.getLogger("dnnprov")
 
-DEFAULT_HYPERPARAMETERS = {"OPTIMIZER_NAME": True, "LEARNING_RATE": True, "DECAY": False,
-                           "MOMENTUM": False, "NUM_EPOCHS": True, "BATCH_SIZE": True,
-                           "NUM_LAYERS": True}
 N, T = AttributeType.NUMERIC, AttributeType.TEXT
 Attrs = list[tuple[str, AttributeType]]
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class DLTask(enum.Enum):
-    """The tasks of a Keras training: (transformation tag, task id)."""
-    TRAINING = ("trainingmodel", "1")
-    ADAPTATION = ("adaptation", "2")
-    TESTING = ("testingmodel", "3")
-
-    @property
-    def transformation(self) -> str:
-        return self.value[0]
-
-    @property
-    def task_id(self) -> str:
-        return self.value[1]
 
 
 # The tags and ids as plain values (kept for code that used them).
