@@ -8,7 +8,7 @@ import Foundation
 /// http://localhost:22000) or a database file directly (`--db`).
 struct SourceOptions: ParsableArguments {
     @Option(help: "Server URL (default: $DNNPROV_URL or http://localhost:22000).") var url: String?
-    @Option(help: "Read this SQLite database file directly instead of asking a server.") var db: String?
+    @Option(help: "Use this SQLite database file directly instead of a server.") var db: String?
 
     func validate() throws {
         if url != nil && db != nil { throw ValidationError("give --url or --db, not both") }
