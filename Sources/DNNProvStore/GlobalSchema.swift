@@ -12,7 +12,7 @@ enum GlobalSchema {
 
     /// Tables no user query reads: token digests, legacy keys, the migration log, the digests of
     /// the rows DfAnalyzer tasks sent (bookkeeping for re-send recognition).
-    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations", "dfa_sent"]
+    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations", "dfa_sent", "live_seq"]
 
     /// For a caller scoped to some dataflows: a view of a global table holding only their rows,
     /// or nil when `table` is not one of the readable global tables.
@@ -211,6 +211,8 @@ enum GlobalSchema {
                     summary TEXT NOT NULL
                 );
                 CREATE INDEX run_summary_df ON run_summary(df_id, exec_id);
+                -- The live stream's last event number, so numbers never repeat across restarts.
+                CREATE TABLE live_seq (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
                 CREATE TABLE saved_chart (
                     id INTEGER PRIMARY KEY,
                     df_id INTEGER NOT NULL REFERENCES dataflow(id),

@@ -109,9 +109,14 @@ final class GroupCommit: @unchecked Sendable {
                             results.append(.failure(error))
                         }
                     }
+                    if state.seq > state.storedSeq {
+                        try db.execute(sql: "INSERT INTO live_seq(id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
+                                       arguments: [state.seq])
+                    }
                     return .commit
                 }
             }
+            state.storedSeq = state.seq
             publish(state.catalog)
             feed.publish(events)
         } catch {

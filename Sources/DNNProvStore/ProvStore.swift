@@ -40,8 +40,8 @@ public final class ProvStore: Sendable {
         queries = QueryEngine(path: path, configuration: queryPool)
         let catalog = try pool.read(Catalog.load)
         published = LockedValue(catalog)
-        // A read-only file written before summaries existed has no run_summary.
-        let lastSeq: Int64 = ((try? pool.read { try Int64.fetchOne($0, sql: "SELECT max(seq) FROM run_summary") }) ?? nil) ?? 0
+        // A read-only file written before the live stream existed has no live_seq.
+        let lastSeq: Int64 = ((try? pool.read { try Int64.fetchOne($0, sql: "SELECT seq FROM live_seq WHERE id = 1") }) ?? nil) ?? 0
         feed = ChangeFeed(lastSeq: lastSeq)
         logger.info("opened database", metadata: [
             "path": "\(path)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
@@ -51,6 +51,7 @@ public final class ProvStore: Sendable {
             let published = self.published
             let state = WriterState(catalog: catalog)
             state.seq = lastSeq
+            state.storedSeq = lastSeq
             state.hasLegacyKeys = try pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM ingest_key)") ?? false }
             writer = GroupCommit(pool: pool, state: state, feed: feed, logger: logger) { published.set($0) }
         }

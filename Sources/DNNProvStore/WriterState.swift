@@ -36,8 +36,11 @@ final class WriterState: @unchecked Sendable {
     var runDeltas: [RunSetKey: RunSetDelta] = [:]
     /// Events of the current job, published after its transaction commits.
     var events: [LiveEvent] = []
-    /// The last event number handed out.
+    /// The last event number handed out, and the last one stored (`live_seq`): numbers are
+    /// never handed out twice, across restarts too, so a reconnecting client's position is
+    /// either still valid or recognised as gone.
     var seq: Int64 = 0
+    var storedSeq: Int64 = 0
 
     struct StatementKey: Hashable { var set: Int64; var transformation: String; var kind: Int; var attributes: Int }
     struct ExecutionKey: Hashable { var dataflow: Int64; var tag: String }

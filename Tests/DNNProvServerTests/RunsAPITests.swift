@@ -96,7 +96,7 @@ final class RunsAPITests: XCTestCase {
         // As a database of the previous version: no summaries, no migration record.
         let queue = try DatabaseQueue(path: db.path)
         try await queue.write { db in
-            try db.execute(sql: "DROP TABLE run_summary; DROP TABLE saved_chart; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4-%'")
+            try db.execute(sql: "DROP TABLE run_summary; DROP TABLE saved_chart; DROP TABLE live_seq; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4-%'")
         }
         try queue.close()
         let after = try await withLiveServer(database: db.path) { api in try await self.runs(api) }
@@ -157,7 +157,8 @@ final class RunsAPITests: XCTestCase {
             for (query, status) in [("set=otrainingmodel&y=nope&runs=\(run)", 404), ("set=otrainingmodel&y=loss&runs=x", 400),
                                     ("set=otrainingmodel&y=loss&runs=\(run)&points=1", 400), ("set=otrainingmodel&runs=1", 400),
                                     ("set=otrainingmodel&y=loss&runs=999", 404),
-                                    ("set=otrainingmodel&y=loss&runs=\(run)&from=9&to=1", 400), ("set=otrainingmodel&y=loss&runs=\(run)&from=x", 400)] {
+                                    ("set=otrainingmodel&y=loss&runs=\(run)&from=9&to=1", 400), ("set=otrainingmodel&y=loss&runs=\(run)&from=x", 400),
+                                    ("set=otrainingmodel&y=loss,epoch&runs=\(Array(repeating: String(run), count: 30).joined(separator: ","))&points=100000", 400)] {
                 let r = try await api.get("/api/v1/dataflows/long/series?\(query)")
                 XCTAssertEqual(Int(r.status.code), status, "\(query): \(r.text)")
                 XCTAssertFalse(r.error.isEmpty)
@@ -218,6 +219,51 @@ final class RunsAPITests: XCTestCase {
             let unknown = try await api.get("/api/v1/dataflows/nope/live")
             XCTAssertEqual(unknown.status, .notFound)
         }
+    }
+
+    func testEventIDsGoOnAcrossARestart() async throws {
+        let db = try TempDatabase()
+        let lastSeen: String = try await withLiveServer(database: db.path) { api in
+            try await api.post("/api/v1/dataflows", json: SmallFlow.spec, expect: .created)
+            let port = try XCTUnwrap(api.client.port)
+            let stream = try SSEReader(port: port, path: "/api/v1/dataflows/mnist/live?since=0")
+            try await api.post("/api/v1/batch", json: ["events": [SmallFlow.event(key: "r1", rows: [[0.5, 1]])]], expect: .ok)
+            return try XCTUnwrap(try stream.until("run").last?.id)
+        }
+        try await withLiveServer(database: db.path) { api in
+            let port = try XCTUnwrap(api.client.port)
+            // Up to date when the server stopped: nothing missed, no reset; the next commit follows.
+            let stream = try SSEReader(port: port, path: "/api/v1/dataflows/mnist/live", headers: ["Last-Event-ID": lastSeen])
+            try await api.post("/api/v1/batch", json: ["events": [SmallFlow.event(key: "r2", rows: [[0.25, 2]])]], expect: .ok)
+            let events = try stream.until("run")
+            XCTAssertFalse(events.contains { $0.name == "reset" }, "\(events)")
+            XCTAssertGreaterThan(Int64(try XCTUnwrap(events.last?.id))!, Int64(lastSeen)!, "an event number was handed out twice")
+            // Behind when the server stopped: what was missed is gone with the old process, so reset.
+            let behind = try SSEReader(port: port, path: "/api/v1/dataflows/mnist/live", headers: ["Last-Event-ID": String(Int64(lastSeen)! - 1)])
+            XCTAssertEqual(try behind.next()?.name, "reset")
+        }
+    }
+
+    func testHyperparametersSurviveTheSummaryCacheStartingOver() async throws {
+        let db = try TempDatabase()
+        let store = try ProvStore(path: db.path)
+        defer { store.close() }
+        _ = try await store.register(try SmallFlow.spec("many"))
+        // More runs in one job than the writer keeps summaries of, each with its hyperparameters.
+        let runs = 1100
+        let first = (0..<runs).map { r in
+            TaskEvent(dataflow: "many", execution: "run-\(r)", transformation: "trainingmodel", task: "1",
+                      sets: [ElementSet(tag: "itrainingmodel", elements: [[.text("opt-\(r)")]])])
+        }
+        _ = try await store.ingest(first)
+        _ = try await store.ingest((0..<3).map { r in
+            TaskEvent(dataflow: "many", execution: "run-\(r)", transformation: "trainingmodel", task: "1",
+                      sets: [ElementSet(tag: "otrainingmodel", elements: [[.number(0.5), .number(1)]])])
+        })
+        let answer = try await store.runs(of: "many")
+        XCTAssertEqual(answer.runs.count, runs)
+        XCTAssertEqual(answer.runs.filter { $0.params["itrainingmodel"]?["optimizer_name"] == nil }.map(\.execution), [])
+        XCTAssertEqual(answer.runs[0].metrics["otrainingmodel"]?["loss"]?.count, 1)
     }
 
     func testSavedChartsSurviveARestartAndMustBeReadOnly() async throws {

@@ -123,8 +123,8 @@ public struct MLflowSource: Sendable {
             if let token { path += "&page_token=\(Self.escape(token))" }
             let answer = try await call("GET", path, body: nil)
             for m in answer["metrics"] as? [[String: Any]] ?? [] {
-                guard let v = Self.number(m["value"]) else { continue }
-                let step = Int64(Self.number(m["step"]) ?? 0)
+                // A step that is no whole number in Int64's range (NaN, 1e30) is skipped, not trapped on.
+                guard let v = Self.number(m["value"]), let step = Int64(exactly: (Self.number(m["step"]) ?? 0).rounded()) else { continue }
                 out.append((step, (Self.number(m["timestamp"]) ?? 0) / 1000, v))
             }
             token = Self.string(answer["next_page_token"]).flatMap { $0.isEmpty ? nil : $0 }

@@ -110,10 +110,13 @@ public final class ChangeFeed: Sendable {
                 throw ProvError.tooManyRequests("\(maxSubscribers) live streams are open; try again shortly", retryAfter: 5)
             }
             if let since {
-                if since < s.forgottenUpTo || since > s.lastSeq {
-                    continuation.yield(.event(LiveEvent(seq: s.lastSeq, dataflowID: dataflowID, kind: .reset, data: "{}")))
+                let missed = since < s.forgottenUpTo || since > s.lastSeq
+                    ? nil : s.recent.filter { $0.seq > since && $0.dataflowID == dataflowID }
+                // More than the stream holds would be cut short without a word: reload instead.
+                if let missed, missed.count < Self.subscriberBuffer {
+                    for e in missed { continuation.yield(.event(e)) }
                 } else {
-                    for e in s.recent where e.seq > since && e.dataflowID == dataflowID { continuation.yield(.event(e)) }
+                    continuation.yield(.event(LiveEvent(seq: s.lastSeq, dataflowID: dataflowID, kind: .reset, data: "{}")))
                 }
             }
             let id = s.nextID

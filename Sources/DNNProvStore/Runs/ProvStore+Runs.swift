@@ -30,7 +30,7 @@ extension ProvStore {
                 let run = StoredRun(id: row[0], execution: row[1], status: row[2], tasks: row[3], startTime: row[4], endTime: row[5],
                                     updatedAt: row[6], user: row[7], host: row[8], script: row[9])
                 // The summary's bytes as SQLite holds them: no String made of 1.4 KB per run.
-                try row.withUnsafeData(atIndex: 10) { run.write(summary: $0 ?? Data("{}".utf8), into: &out, now: nowSeconds, staleAfter: staleAfter) }
+                try row.withUnsafeData(atIndex: 10) { run.write(summary: $0 ?? Data(#"{"metrics":{},"params":{},"tables":{}}"#.utf8), into: &out, now: nowSeconds, staleAfter: staleAfter) }
             }
             out.append(contentsOf: "]}".utf8)
             return out

@@ -15,6 +15,8 @@ public struct SeriesRequest: Sendable {
     public static let maxRuns = 100
     public static let maxAttributes = 16
     public static let pointRange = 10...100_000
+    /// The most points one answer may hold (runs x attributes x points).
+    public static let maxTotalPoints = 2_000_000
 
     public init(set: String, y: [String], x: String? = nil, runs: [Int64], points: Int = 2000, range: ClosedRange<Double>? = nil) {
         self.set = set
@@ -48,6 +50,9 @@ extension ProvStore {
             }
             guard a.type.isNumeric else { throw ProvError.badRequest("attribute '\(a.name)' of set '\(s.tag)' is \(a.type.rawValue), not NUMERIC") }
             return a.name
+        }
+        guard request.runs.count * request.y.count * request.points <= SeriesRequest.maxTotalPoints else {
+            throw ProvError.badRequest("runs x attributes x points is at most \(SeriesRequest.maxTotalPoints): ask for fewer points per series")
         }
         let ys = try request.y.map(numeric)
         let x = try request.x.map(numeric)

@@ -41,9 +41,6 @@ struct RunSummaries {
         for (key, delta) in state.runDeltas { byRun[key.execution, default: []].append(delta) }
         state.touchedRuns.removeAll()
         state.runDeltas.removeAll()
-        // The cache holds the runs that train now; past its bound it starts over (a run's
-        // summary is read back from run_summary when it sends again).
-        if state.runs.count > Self.maxCachedRuns { state.runs.removeAll() }
         let now = Timestamp.now()
         for (execution, dataflow) in touched {
             var run = try accumulator(execution)
@@ -62,7 +59,8 @@ struct RunSummaries {
                   start_time = excluded.start_time, end_time = excluded.end_time, updated_at = excluded.updated_at,
                   seq = excluded.seq, summary = excluded.summary
                 """).execute(arguments: [execution, dataflow, status, row["tasks"], start, end, now, state.nextSeq(), summary])
-            guard state.liveDataflows.contains(dataflow) else { continue }
+            // A `run` event for every run, followed or not: a page that read the runs while this
+            // commit was under way then still hears of it. New rows only where someone follows.
             let tag: String = row["tag"]
             for delta in runDeltas where !delta.rows.isEmpty || delta.truncated {
                 let data = String(decoding: try JSONEncoder().encode(delta.liveRows(run: execution, execution: tag)), as: UTF8.self)
@@ -73,6 +71,10 @@ struct RunSummaries {
             state.events.append(LiveEvent(seq: state.nextSeq(), dataflowID: dataflow, kind: .run,
                                           data: stored.json(summary: summary, now: Timestamp.parse(now) ?? 0, staleAfter: .infinity)))
         }
+        // The cache holds the runs that train now; past its bound it starts over (a run's
+        // summary is read back from run_summary when it sends again). Only now: the rows of
+        // this job are in the summaries just written.
+        if state.runs.count > Self.maxCachedRuns { state.runs.removeAll() }
     }
 
     /// The execution with its tasks' state (the index on task(df_exec, ...) serves it).
