@@ -24,11 +24,18 @@ function open(c) {
   es.onerror = () => {
     if (current !== c) return;
     if (es.readyState === EventSource.CLOSED) {
-      // Closed for good (an HTTP error answer): reopen ourselves, slower each time.
-      c.failures = (c.failures || 0) + 1;
-      setStatus('down', 'closed');
-      clearTimeout(c.retry);
-      c.retry = setTimeout(() => { if (current === c) open(c); }, Math.min(15000, 1000 * 2 ** Math.min(c.failures, 4)));
+      // Closed for good (an HTTP error answer). A dataflow that does not exist has nothing to
+      // follow (the view says so): stop, without a "reconnecting" banner. Otherwise reopen
+      // ourselves, slower each time.
+      fetch(`/api/v1/dataflows/${encodeURIComponent(c.tag)}`, { credentials: 'same-origin' }).then(
+        (r) => r.status === 404, () => false).then((gone) => {
+        if (current !== c) return;
+        if (gone) { close(); return; }
+        c.failures = (c.failures || 0) + 1;
+        setStatus('down', 'closed');
+        clearTimeout(c.retry);
+        c.retry = setTimeout(() => { if (current === c) open(c); }, Math.min(15000, 1000 * 2 ** Math.min(c.failures, 4)));
+      });
     } else {
       setStatus('down', 'reconnecting');
     }

@@ -452,3 +452,12 @@ def test_zooming_a_downsampled_chart_shows_every_epoch_in_view(make_server, feed
     # Reset: the whole run again, downsampled.
     b.js(f"document.querySelector('{chart}').__chart.resetZoom()")
     b.wait(lambda d: 0 < data_points(b, chart)[0] < 3000, 10, "the reset zoom does not bring the whole run back")
+
+
+def test_an_unknown_dataflow_says_so_without_a_reconnecting_banner(make_server, browser):
+    server = make_server().start()
+    b = browser(server.url)
+    b.open("#/d/nope")
+    assert "unknown dataflow 'nope'" in b.text("main")
+    time.sleep(1.5)  # the live stream would have failed and raised the banner by now
+    assert not b.one("#banner").is_displayed()
