@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.2"),
         // SHA-256 of API tokens; already built for async-http-client's TLS stack.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        // The PostgreSQL backend (several servers on one database).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Layer 1: the PROV-Df model. Pure values and validation, no I/O.
@@ -50,11 +52,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Layer 2b: the PostgreSQL backend of the store, behind the same interface.
+        .target(
+            name: "DNNProvPostgres",
+            dependencies: [
+                "DNNProvModel", "DNNProvStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Layer 3: the HTTP server (DfAnalyzer protocol and /api/v1).
         .target(
             name: "DNNProvServer",
             dependencies: [
-                "DNNProvModel", "DNNProvStore", "CZlib",
+                "DNNProvModel", "DNNProvStore", "DNNProvPostgres", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -84,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "dnnprov",
             dependencies: [
-                "DNNProvModel", "DNNProvStore", "DNNProvServer", "DNNProvClient",
+                "DNNProvModel", "DNNProvStore", "DNNProvPostgres", "DNNProvServer", "DNNProvClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -94,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "dnnprov-bench",
             dependencies: [
-                "DNNProvModel", "DNNProvStore", "DNNProvServer", "DNNProvClient",
+                "DNNProvModel", "DNNProvStore", "DNNProvPostgres", "DNNProvServer", "DNNProvClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "benchmarks/DNNProvBench",
@@ -107,12 +123,19 @@ let package = Package(
             path: "examples/SwiftClientExample",
             swiftSettings: swiftSettings
         ),
+        // What every test target uses: the test's database on the backend of the run.
+        .target(
+            name: "DNNProvTestSupport",
+            dependencies: ["DNNProvStore", "DNNProvPostgres", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/DNNProvTestSupport",
+            swiftSettings: testSwiftSettings
+        ),
         .testTarget(name: "DNNProvModelTests", dependencies: ["DNNProvModel"], swiftSettings: testSwiftSettings),
-        .testTarget(name: "DNNProvStoreTests", dependencies: ["DNNProvStore", "DNNProvModel"], swiftSettings: testSwiftSettings),
+        .testTarget(name: "DNNProvStoreTests", dependencies: ["DNNProvStore", "DNNProvPostgres", "DNNProvModel", "DNNProvTestSupport"], swiftSettings: testSwiftSettings),
         .testTarget(
             name: "DNNProvServerTests",
             dependencies: [
-                "DNNProvServer", "DNNProvStore", "DNNProvModel", "DNNProvClient",
+                "DNNProvServer", "DNNProvStore", "DNNProvPostgres", "DNNProvModel", "DNNProvClient", "DNNProvTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             // Read by #filePath, not as bundle resources.
@@ -122,7 +145,7 @@ let package = Package(
         .testTarget(
             name: "DNNProvClientTests",
             dependencies: [
-                "DNNProvClient", "DNNProvServer", "DNNProvStore", "DNNProvModel",
+                "DNNProvClient", "DNNProvServer", "DNNProvStore", "DNNProvPostgres", "DNNProvModel", "DNNProvTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

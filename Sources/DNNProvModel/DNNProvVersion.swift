@@ -1,4 +1,4 @@
 /// The version of dnnprov: the server's `/health`, `dnnprov --version`.
 public enum DNNProvVersion {
-    public static let current = "0.4.0"
+    public static let current = "0.5.0"
 }

@@ -1,4 +1,5 @@
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Hummingbird
 import HummingbirdCore
@@ -11,7 +12,7 @@ import ServiceLifecycle
 public func buildApplication(_ config: ServerConfiguration) throws -> some ApplicationProtocol {
     var logger = Logger(label: "dnnprov")
     logger.logLevel = config.logLevel
-    let store = try ProvStore(path: config.databasePath, queryPool: config.queryPool, logger: logger)
+    let store = try ProvStore.open(config.databasePath, queryDatabase: config.queryDatabase, queryPool: config.queryPool, logger: logger)
     return try buildApplication(store: store, configuration: config, logger: logger)
 }
 

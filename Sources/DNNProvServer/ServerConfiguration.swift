@@ -24,7 +24,10 @@ public struct ServerConfiguration: Sendable {
 
     public var host: String
     public var port: Int
+    /// A SQLite file, or a `postgresql://` URL.
     public var databasePath: String
+    /// Where user queries run, when not on `databasePath` (a PostgreSQL read replica).
+    public var queryDatabase: String?
     public var logLevel: Logger.Level
     public var auth: Auth
     public var tls: TLSFiles?
@@ -48,7 +51,8 @@ public struct ServerConfiguration: Sendable {
                 logLevel: Logger.Level = .info, auth: Auth = .off, tls: TLSFiles? = nil, limits: Limits = .init(),
                 queryPool: QueryPoolConfiguration = .init(), queriesPerClient: Int = 2, maxResultBytes: Int = 16 << 20,
                 ingestConcurrency: Int = 8, ingestQueue: Int = 64, ingestLogInterval: Duration = .seconds(60),
-                uiDirectory: String? = nil, staleAfter: Duration = .seconds(300)) {
+                uiDirectory: String? = nil, staleAfter: Duration = .seconds(300), queryDatabase: String? = nil) {
+        self.queryDatabase = queryDatabase
         self.host = host
         self.port = port
         self.databasePath = databasePath

@@ -1,27 +1,30 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// The registered dataflows, in memory: what ingestion validates against and what queries
 /// resolve names with. The writer owns a working copy; readers see the last committed one.
-struct Catalog: Sendable {
-    var dataflows: [String: DataflowEntry] = [:]
+package struct Catalog: Sendable {
+    package var dataflows: [String: DataflowEntry] = [:]
 
-    func dataflow(_ tag: String) throws(ProvError) -> DataflowEntry {
+    /// Grows with every change to the catalog (dataflow versions only grow, dataflows are never
+    /// removed): a server compares stamps to know whether another server changed it.
+    package var stamp: Int { dataflows.values.reduce(dataflows.count) { $0 + $1.version } }
+
+    package func dataflow(_ tag: String) throws(ProvError) -> DataflowEntry {
         guard let df = dataflows[tag] else { throw .notFound("unknown dataflow '\(tag)'") }
         return df
     }
 
-    static func load(_ db: Database) throws -> Catalog {
+    package static func load(_ db: any SQLDatabase) throws -> Catalog {
         var catalog = Catalog()
-        for row in try Row.fetchAll(db, sql: "SELECT id, tag, version FROM dataflow") {
+        for row in try db.fetchAll(sql: "SELECT id, tag, version FROM dataflow") {
             let df = DataflowEntry(id: row["id"], tag: row["tag"], version: row["version"])
             catalog.dataflows[df.tag] = df
         }
         var dfByID: [Int64: String] = [:]
         for df in catalog.dataflows.values { dfByID[df.id] = df.tag }
         var dtTag: [Int64: (df: String, tag: String)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, df_id, tag FROM data_transformation ORDER BY id") {
+        for row in try db.fetchAll(sql: "SELECT id, df_id, tag FROM data_transformation ORDER BY id") {
             guard let df = dfByID[row["df_id"]] else { continue }
             let t = TransformationEntry(id: row["id"], tag: row["tag"])
             catalog.dataflows[df]!.transformations[t.tag] = t
@@ -29,19 +32,19 @@ struct Catalog: Sendable {
             dtTag[t.id] = (df, t.tag)
         }
         var dsTag: [Int64: (df: String, tag: String)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT id, df_id, tag, table_name FROM data_set ORDER BY id") {
+        for row in try db.fetchAll(sql: "SELECT id, df_id, tag, table_name FROM data_set ORDER BY id") {
             guard let df = dfByID[row["df_id"]] else { continue }
             let s = SetEntry(id: row["id"], tag: row["tag"], table: row["table_name"])
             catalog.dataflows[df]!.sets[s.tag] = s
             catalog.dataflows[df]!.setOrder.append(s.tag)
             dsTag[s.id] = (df, s.tag)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT ds_id, name, type FROM attribute ORDER BY ds_id, position") {
+        for row in try db.fetchAll(sql: "SELECT ds_id, name, type FROM attribute ORDER BY ds_id, position") {
             guard let (df, set) = dsTag[row["ds_id"]] else { continue }
             catalog.dataflows[df]!.sets[set]!.attributes.append(
                 AttributeSpec(name: row["name"], type: AttributeType(rawValue: row["type"])))
         }
-        for row in try Row.fetchAll(db, sql: "SELECT previous_dt_id, next_dt_id, ds_id FROM data_dependency ORDER BY id") {
+        for row in try db.fetchAll(sql: "SELECT previous_dt_id, next_dt_id, ds_id FROM data_dependency ORDER BY id") {
             guard let (df, set) = dsTag[row["ds_id"]] else { continue }
             let prev: String? = (row["previous_dt_id"] as Int64?).flatMap { dtTag[$0]?.tag }
             let next: String? = (row["next_dt_id"] as Int64?).flatMap { dtTag[$0]?.tag }
@@ -50,7 +53,7 @@ struct Catalog: Sendable {
         // The task columns of each table, in their physical order.
         for (dfTag, df) in catalog.dataflows {
             for (setTag, s) in df.sets {
-                let cols = try db.columns(in: s.table).map(\.name)
+                let cols = try db.dialect.columns(db, table: s.table)
                 catalog.dataflows[dfTag]!.sets[setTag]!.taskColumns = cols
                     .filter { $0.hasSuffix("_task_id") }
                     .map { String($0.dropLast("_task_id".count)) }
@@ -60,13 +63,13 @@ struct Catalog: Sendable {
     }
 }
 
-struct DataflowEntry: Sendable {
-    var id: Int64
-    var tag: String
-    var version: Int
+package struct DataflowEntry: Sendable {
+    package var id: Int64
+    package var tag: String
+    package var version: Int
     var transformations: [String: TransformationEntry] = [:]
     var transformationOrder: [String] = []
-    var sets: [String: SetEntry] = [:]
+    package var sets: [String: SetEntry] = [:]
     var setOrder: [String] = []
 
     init(id: Int64, tag: String, version: Int) {
@@ -100,7 +103,7 @@ struct DataflowEntry: Sendable {
     }
 }
 
-struct TransformationEntry: Sendable {
+package struct TransformationEntry: Sendable {
     var id: Int64
     var tag: String
     var inputs: [String] = []
@@ -116,21 +119,21 @@ struct TransformationEntry: Sendable {
     func uses(_ set: String) -> Bool { inputs.contains(set) || outputs.contains(set) }
 }
 
-struct SetEntry: Sendable {
-    var id: Int64
-    var tag: String
+package struct SetEntry: Sendable {
+    package var id: Int64
+    package var tag: String
     /// The physical table, `<dataflow>__ds_<set>` (made safe: `mnist.v2` -> `mnist_v2`), kept in
     /// `data_set.table_name`. Queries reach it by the set's tag, never by this name.
-    var table: String
-    var attributes: [AttributeSpec] = []
+    package var table: String
+    package var attributes: [AttributeSpec] = []
     /// Transformations with a `<tag>_task_id` column, in physical column order. The first is the
     /// owner: the transformation whose tasks add the rows (the table is clustered by it).
-    var taskColumns: [String] = []
+    package var taskColumns: [String] = []
 
     var owner: String? { taskColumns.first }
     var producers: Set<String> = []
 
-    init(id: Int64, tag: String, table: String) {
+    package init(id: Int64, tag: String, table: String) {
         self.id = id
         self.tag = tag
         self.table = table
@@ -141,14 +144,8 @@ struct SetEntry: Sendable {
         taskColumns.filter { producers.contains($0) } + taskColumns.filter { !producers.contains($0) }
     }
 
-    /// Names with `-` or `.` give a safe identifier (`mnist.v2`, `val-set` -> `mnist_v2__ds_val_set`);
-    /// a clash with another dataflow's table is resolved by `Registration.uniqueTableName`.
-    static func physicalTable(dataflow: String, set: String) -> String {
-        Identifier.sqlSafe("\(dataflow)__ds_\(set)")
+    /// The columns of `ds_<set>` as queries see them, in the seeds' order (unquoted).
+    package var viewColumns: [String] {
+        ["id"] + orderedTaskColumns.map { "\($0)_task_id" } + attributes.map(\.name)
     }
-}
-
-extension String {
-    /// The string as a quoted SQL identifier.
-    var quotedIdentifier: String { "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 }

@@ -2,9 +2,9 @@ import GRDB
 
 /// The global provenance tables (PROV-Df, after DfAnalyzer), created by migrations.
 /// Dataset tables (`ds_<set>`) are created at run time, one per registered set.
-enum GlobalSchema {
+package enum GlobalSchema {
     /// The global tables user queries may read: the PROV-Df ones, not tokens or keys.
-    static let readableTables: Set<String> = [
+    package static let readableTables: Set<String> = [
         "dataflow", "dataflow_version", "data_transformation", "program", "use_program", "data_set", "data_dependency",
         "attribute", "dataflow_execution", "task", "task_dependency", "file", "performance", "idempotency_key",
         "refused_row", "run_summary", "saved_chart",
@@ -12,15 +12,21 @@ enum GlobalSchema {
 
     /// Tables no user query reads: token digests, legacy keys, the migration log, the digests of
     /// the rows DfAnalyzer tasks sent (bookkeeping for re-send recognition).
-    static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations", "dfa_sent", "live_seq"]
+    package static let internalTables: Set<String> = ["api_token", "ingest_key", "grdb_migrations", "dfa_sent", "live_seq", "migration_progress"]
 
     /// For a caller scoped to some dataflows: a view of a global table holding only their rows,
     /// or nil when `table` is not one of the readable global tables.
     static func scopedSelect(_ table: String, dataflowIDs: [Int64]) -> String? {
-        let ids = dataflowIDs.isEmpty ? "NULL" : dataflowIDs.map(String.init).joined(separator: ", ")
-        let transformations = "SELECT id FROM main.data_transformation WHERE df_id IN (\(ids))"
-        let sets = "SELECT id FROM main.data_set WHERE df_id IN (\(ids))"
-        let tasks = "SELECT t.id FROM main.task t JOIN main.dataflow_execution e ON e.id = t.df_exec WHERE e.df_id IN (\(ids))"
+        scopedSelect(table, ids: dataflowIDs.isEmpty ? "NULL" : dataflowIDs.map(String.init).joined(separator: ", "), schema: "main")
+    }
+
+    /// `scopedSelect` with the dataflows as SQL (`ids`: a list or a subquery of their ids) and
+    /// the global tables' schema (`main` in SQLite, `dnnprov` in PostgreSQL).
+    package static func scopedSelect(_ table: String, ids: String, schema: String) -> String? {
+        let main = schema
+        let transformations = "SELECT id FROM \(main).data_transformation WHERE df_id IN (\(ids))"
+        let sets = "SELECT id FROM \(main).data_set WHERE df_id IN (\(ids))"
+        let tasks = "SELECT t.id FROM \(main).task t JOIN \(main).dataflow_execution e ON e.id = t.df_exec WHERE e.df_id IN (\(ids))"
         let condition: String
         switch table {
         case "dataflow": condition = "id IN (\(ids))"
@@ -29,11 +35,11 @@ enum GlobalSchema {
             condition = "df_id IN (\(ids))"
         case "use_program": condition = "dt_id IN (\(transformations))"
         case "data_dependency", "attribute": condition = "ds_id IN (\(sets))"
-        case "task": condition = "df_exec IN (SELECT id FROM main.dataflow_execution WHERE df_id IN (\(ids)))"
+        case "task": condition = "df_exec IN (SELECT id FROM \(main).dataflow_execution WHERE df_id IN (\(ids)))"
         case "task_dependency", "file", "performance": condition = "task_id IN (\(tasks))"
         default: return nil
         }
-        return "SELECT * FROM main.\(table) WHERE \(condition)"
+        return "SELECT * FROM \(main).\(table) WHERE \(condition)"
     }
 
     static func migrator() -> DatabaseMigrator {
@@ -222,7 +228,7 @@ enum GlobalSchema {
                     created_at TEXT NOT NULL
                 );
                 """)
-            try RunSummaries.rebuildAll(db)
+            try RunSummaries.rebuildAll(GRDBConnection(db))
         }
         return m
     }

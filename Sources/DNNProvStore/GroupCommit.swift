@@ -1,21 +1,20 @@
 import DNNProvModel
 import Foundation
-import GRDB
 import Logging
 
 /// Group commit: every write request becomes a job; one thread runs all jobs that are waiting in
 /// one transaction, each job inside its own savepoint, and answers each job only after the
 /// commit. So an acknowledgement means stored, a storage error reaches the request that caused
 /// it, and many concurrent requests share one fsync.
-final class GroupCommit: @unchecked Sendable {
-    typealias Work = (Database, WriterState) throws -> any Sendable
+package final class GroupCommit: @unchecked Sendable {
+    typealias Work = (any SQLDatabase, WriterState) throws -> any Sendable
 
     private struct Job {
         let work: Work
         let done: (Result<any Sendable, any Error>) -> Void
     }
 
-    private let pool: DatabasePool
+    private let transactions: any WriteTransactions
     private let state: WriterState
     private let feed: ChangeFeed
     private let publish: (Catalog) -> Void
@@ -29,8 +28,9 @@ final class GroupCommit: @unchecked Sendable {
     let maxJobsPerCommit = 512
 
     /// `publish`: makes the catalog of the last commit the readers'. `feed` gets each commit's live events.
-    init(pool: DatabasePool, state: WriterState, feed: ChangeFeed, logger: Logger, publish: @escaping (Catalog) -> Void) {
-        self.pool = pool
+    package init(transactions: any WriteTransactions, state: WriterState, feed: ChangeFeed, logger: Logger,
+                 publish: @escaping (Catalog) -> Void) {
+        self.transactions = transactions
         self.feed = feed
         self.state = state
         self.logger = logger
@@ -41,7 +41,7 @@ final class GroupCommit: @unchecked Sendable {
         thread.start()
     }
 
-    func submit<T: Sendable>(_ work: @escaping (Database, WriterState) throws -> T) async throws -> T {
+    package func submit<T: Sendable>(_ work: @escaping (any SQLDatabase, WriterState) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, any Error>) in
             let job = Job(work: { db, state in try work(db, state) }, done: { result in
                 cont.resume(with: result.map { $0 as! T })
@@ -59,7 +59,7 @@ final class GroupCommit: @unchecked Sendable {
     }
 
     /// Stops the thread once the jobs already submitted are done.
-    func stop() {
+    package func stop() {
         condition.lock()
         stopped = true
         condition.signal()
@@ -89,32 +89,23 @@ final class GroupCommit: @unchecked Sendable {
         var events: [LiveEvent] = []
         state.liveDataflows = feed.followedDataflows
         do {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    for job in jobs {
-                        let saved = state.catalog
-                        do {
-                            var value: (any Sendable)?
-                            try db.inSavepoint {
-                                value = try job.work(db, state)
-                                return .commit
-                            }
-                            results.append(.success(value!))
-                            events += state.events
-                            state.events.removeAll()
-                        } catch {
-                            // Undo what the job left in memory; the savepoint undid the rest.
-                            state.catalog = saved
-                            state.forgetCaches()
-                            results.append(.failure(error))
-                        }
+            try transactions.transaction(state) { db in
+                for job in jobs {
+                    let saved = state.catalog
+                    do {
+                        var value: (any Sendable)?
+                        try transactions.savepoint(db) { value = try job.work(db, state) }
+                        results.append(.success(value!))
+                        events += state.events
+                        state.events.removeAll()
+                    } catch {
+                        // Undo what the job left in memory; the savepoint undid the rest.
+                        state.catalog = saved
+                        state.forgetCaches()
+                        results.append(.failure(error))
                     }
-                    if state.seq > state.storedSeq {
-                        try db.execute(sql: "INSERT INTO live_seq(id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
-                                       arguments: [state.seq])
-                    }
-                    return .commit
                 }
+                try transactions.finish(db, state, events: events)
             }
             state.storedSeq = state.seq
             publish(state.catalog)
@@ -123,7 +114,7 @@ final class GroupCommit: @unchecked Sendable {
             logger.error("commit failed: \(error)")
             // Nothing of this group is stored: reload what is.
             state.forgetCaches()
-            if let catalog = try? pool.read(Catalog.load) { state.catalog = catalog }
+            if let catalog = try? transactions.loadCatalog() { state.catalog = catalog }
             results = jobs.map { _ in .failure(ProvStoreError.storage("\(error)")) }
         }
         for (job, result) in zip(jobs, results) { job.done(result) }

@@ -1,7 +1,6 @@
 import Crypto
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// How lenient ingestion is. The DfAnalyzer endpoints serve clients that cannot be changed.
 public struct IngestOptions: Sendable {
@@ -38,7 +37,7 @@ public struct IngestOptions: Sendable {
 /// Writes task events: executions, tasks, dependencies, rows, files. Runs inside the writer's
 /// transaction; any error it throws rolls back the whole request it belongs to.
 struct Ingestion {
-    let db: Database
+    let db: any SQLDatabase
     let state: WriterState
     let options: IngestOptions
 
@@ -47,8 +46,14 @@ struct Ingestion {
 
     var runs: RunSummaries { RunSummaries(db: db, state: state) }
 
+    /// The idempotency keys of this request already stored (or stored by an earlier event of it),
+    /// with their fingerprints, read in a few queries up front instead of one per event: on
+    /// PostgreSQL each query is a round trip.
+    private let keys = IdempotencyKeys()
+
     func ingest(_ events: [TaskEvent], tagIndexes: Bool) throws -> IngestResult {
         var result = IngestResult()
+        try keys.prefetch(events, db: db, catalog: state.catalog)
         for (i, e) in events.enumerated() {
             do {
                 try ingest(e, into: &result)
@@ -85,8 +90,8 @@ struct Ingestion {
             let dep = WriterState.Dependency(transformation: pt.tag, task: prev)
             var deps = try dependencies(of: task)
             if !deps.contains(dep) {
-                try state.statement(db, "INSERT OR IGNORE INTO task_dependency(task_id, previous_task_id) VALUES (?, ?)")
-                    .execute(arguments: [task, prev])
+                try db.execute(sql: "INSERT INTO task_dependency(task_id, previous_task_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                               arguments: [task, prev])
                 deps.append(dep)
                 state.taskDependencies[task] = deps
             }
@@ -107,21 +112,21 @@ struct Ingestion {
                 for (setTag, producer) in t.inputDependencies where producer == dep.transformation {
                     guard let s = df.sets[setTag], s.taskColumns.contains(t.tag), s.taskColumns.contains(producer) else { continue }
                     let own = "\(t.tag)_task_id".quotedIdentifier
-                    try state.statement(db, """
-                        UPDATE \(s.table.quotedIdentifier) SET \(own) = ? \
+                    try db.execute(sql: """
+                        UPDATE \(db.dialect.tableSQL(s.table)) SET \(own) = ? \
                         WHERE \("\(producer)_task_id".quotedIdentifier) = ? AND \(own) IS NULL
-                        """).execute(arguments: [task, dep.task])
+                        """, arguments: [task, dep.task])
                 }
             }
         }
 
         for f in e.files {
-            try state.statement(db, "INSERT OR IGNORE INTO file(task_id, name, path) VALUES (?, ?, ?)")
-                .execute(arguments: [task, f.name, f.path])
+            try db.execute(sql: "INSERT INTO file(task_id, name, path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [task, f.name, f.path])
         }
         for p in e.performances {
-            try state.statement(db, "INSERT OR IGNORE INTO performance(task_id, start_time, end_time) VALUES (?, ?, ?)")
-                .execute(arguments: [task, p.startTime, p.endTime])
+            try db.execute(sql: "INSERT INTO performance(task_id, start_time, end_time) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                           arguments: [task, p.startTime, p.endTime])
         }
         result.stored += 1
     }
@@ -131,15 +136,15 @@ struct Ingestion {
     /// different events under one key would otherwise lose the second silently.
     private func isDuplicate(key: String, of e: TaskEvent, dataflow: Int64) throws -> Bool {
         let fingerprint = e.fingerprint
-        try state.statement(db, "INSERT OR IGNORE INTO idempotency_key(df_id, key, fingerprint) VALUES (?, ?, ?)")
-            .execute(arguments: [dataflow, key, fingerprint])
-        if db.changesCount > 0 {
+        guard let stored = try keys.fingerprint(of: key, dataflow: dataflow, db: db) else {
+            // Known to be absent (looked up in this transaction, and the writer is alone in it):
+            // a plain insert, which backends may batch with the request's other keys.
+            try keys.inserter(db).insert([.integer(dataflow), .text(key), .text(fingerprint)])
+            keys.stored(key, dataflow: dataflow, fingerprint: fingerprint)
             // Keys stored before keys had a scope and a fingerprint: a retry of such an event.
             guard state.hasLegacyKeys else { return false }
-            return try Bool.fetchOne(state.statement(db, "SELECT EXISTS (SELECT 1 FROM ingest_key WHERE key = ?)"), arguments: [key]) ?? false
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ingest_key WHERE key = ?)", arguments: [key]) ?? false
         }
-        let stored = try String.fetchOne(
-            state.statement(db, "SELECT fingerprint FROM idempotency_key WHERE df_id = ? AND key = ?"), arguments: [dataflow, key])
         guard stored == fingerprint else {
             throw ProvError.conflict("idempotency key '\(key.clipped())' was already used for an event with other content; keys must be unique per event")
         }
@@ -202,8 +207,8 @@ struct Ingestion {
         let before: WriterState.SentState
         if let cached = state.sent[key] {
             before = cached
-        } else if let row = try Row.fetchOne(state.statement(db, "SELECT sent, prefix_digest, last_digest FROM dfa_sent WHERE task_id = ? AND set_tag = ?"),
-                                             arguments: [task, set]) {
+        } else if let row = try db.fetchOne(sql: "SELECT sent, prefix_digest, last_digest FROM dfa_sent WHERE task_id = ? AND set_tag = ?",
+                                            arguments: [task, set]) {
             before = .init(count: row[0], prefix: row[1], last: row[2])
         } else {
             before = .init()
@@ -232,11 +237,11 @@ struct Ingestion {
         }
         if let last = digests.last { after.last = last }
         if after != before {
-            try state.statement(db, """
+            try db.execute(sql: """
                 INSERT INTO dfa_sent(task_id, set_tag, sent, prefix_digest, last_digest) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (task_id, set_tag) DO UPDATE SET sent = excluded.sent, prefix_digest = excluded.prefix_digest,
                   last_digest = excluded.last_digest
-                """).execute(arguments: [task, set, after.count, after.prefix, after.last])
+                """, arguments: [task, set, after.count, after.prefix, after.last])
         }
         state.sent[key] = after
         return resent
@@ -244,7 +249,7 @@ struct Ingestion {
 
     /// Forgets what a task sent: a task begun again is a new list on the client's side.
     private func forgetSent(task: Int64) throws {
-        try state.statement(db, "DELETE FROM dfa_sent WHERE task_id = ?").execute(arguments: [task])
+        try db.execute(sql: "DELETE FROM dfa_sent WHERE task_id = ?", arguments: [task])
         for key in state.sent.keys where key.task == task { state.sent[key] = nil }
     }
 
@@ -270,9 +275,9 @@ struct Ingestion {
         let now = Timestamp.now()
         for row in rows {
             let json = String(decoding: try JSONEncoder().encode(row), as: UTF8.self)
-            try state.statement(db, """
+            try db.execute(sql: """
                 INSERT INTO refused_row(df_id, set_tag, task_id, row_values, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [dataflow, set, task, json, reason, now])
+                """, arguments: [dataflow, set, task, json, reason, now])
         }
         result.warnings.append("set '\(set)': \(rows.count) row(s) refused and kept in refused_row: \(reason)")
     }
@@ -303,8 +308,8 @@ struct Ingestion {
         }
         var padded = 0
         let insert = try state.insertStatement(db, set: s, transformation: transformation)
-        var args = [DatabaseValue](repeating: .null, count: n + 2)
-        args[0] = task.databaseValue
+        var args = [SQLValue](repeating: .null, count: n + 2)
+        args[0] = .integer(task)
         // Rows refused by reason (kept in refused_row when the options say so).
         var refused: [(reason: String, rows: [[Value]])] = []
         func refuse(_ row: [Value], _ error: ProvError) throws {
@@ -322,16 +327,15 @@ struct Ingestion {
                 let a = s.attributes[i]
                 let v = source[i].map { $0 < row.count ? row[$0] : .null } ?? .null
                 do {
-                    args[i + 2] = try Self.databaseValue(v, numeric: a.type.isNumeric)
+                    args[i + 2] = try a.type.isNumeric ? db.dialect.numericValue(v) : (v.text.map(SQLValue.text) ?? .null)
                 } catch {
                     try refuse(row, ProvError.unprocessable("set '\(s.tag)', attribute '\(a.name)' is NUMERIC: \(error.message)"))
                     continue rows
                 }
             }
             if row.count < expected { padded += 1 }
-            args[1] = try state.nextRowID(db, set: s).databaseValue
-            insert.setUncheckedArguments(StatementArguments(args))
-            try insert.execute()
+            args[1] = try .integer(state.nextRowID(db, set: s))
+            try insert.insert(args)
             try runs.record(args, set: s, execution: run.execution, dataflow: run.dataflow)
             result.rows += 1
         }
@@ -346,16 +350,6 @@ struct Ingestion {
         }
     }
 
-    /// NUMERIC values are doubles. SQLite has no NaN (it would store NULL), so NaN is kept as
-    /// the text 'NaN'; infinities are real doubles.
-    static func databaseValue(_ v: Value, numeric: Bool) throws(ProvError) -> DatabaseValue {
-        if numeric {
-            guard let d = try v.numeric() else { return .null }
-            return d.isNaN ? "NaN".databaseValue : d.databaseValue
-        }
-        return v.text?.databaseValue ?? .null
-    }
-
     // MARK: executions and tasks
 
     private func execution(for e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, identifier: String, time: EventTime) throws -> Int64 {
@@ -367,8 +361,8 @@ struct Ingestion {
             } else if let found = try Int64.fetchOne(db, sql: "SELECT id FROM dataflow_execution WHERE df_id = ? AND tag = ?", arguments: [df.id, name]) {
                 id = found
             } else {
-                try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)", arguments: [df.id, name, time.text])
-                id = db.lastInsertedRowID
+                id = try db.insertReturningID(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)",
+                                              arguments: [df.id, name, time.text])
             }
             state.executions[key] = id
             if let info = e.executionInfo { try record(info, execution: id) }
@@ -400,8 +394,8 @@ struct Ingestion {
             n += 1
             tag = "\(df.tag)-\(time.text)-\(n)"
         }
-        try db.execute(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)", arguments: [df.id, tag, time.text])
-        let id = db.lastInsertedRowID
+        let id = try db.insertReturningID(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)",
+                                          arguments: [df.id, tag, time.text])
         state.inferredExecution[df.id] = id
         state.newInferredExecutionPending.remove(df.id)
         if let info = e.executionInfo { try record(info, execution: id) }
@@ -418,7 +412,7 @@ struct Ingestion {
 
     private func record(_ info: ExecutionInfo, execution: Int64) throws {
         try db.execute(sql: """
-            UPDATE dataflow_execution SET user = COALESCE(?, user), host = COALESCE(?, host),
+            UPDATE dataflow_execution SET "user" = COALESCE(?, "user"), host = COALESCE(?, host),
               script = COALESCE(?, script), email = COALESCE(?, email), hardware = COALESCE(?, hardware)
             WHERE id = ?
             """, arguments: [info.user, info.host, info.script, info.email, info.hardware, execution])
@@ -427,7 +421,7 @@ struct Ingestion {
     private func cachedTask(identifier: String, transformation: Int64, execution: Int64) throws -> WriterState.TaskState? {
         let key = WriterState.TaskKey(execution: execution, transformation: transformation, identifier: identifier)
         if let s = state.tasks[key] { return s }
-        guard let row = try Row.fetchOne(db, sql: """
+        guard let row = try db.fetchOne(sql: """
             SELECT id, status, end_time FROM task WHERE df_exec = ? AND dt_id = ? AND identifier = ?
             """, arguments: [execution, transformation, identifier]) else { return nil }
         let s = WriterState.TaskState(
@@ -440,12 +434,11 @@ struct Ingestion {
         let key = WriterState.TaskKey(execution: execution, transformation: t.id, identifier: identifier)
         let ends = e.status.isTerminal
         guard var s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) else {
-            try db.execute(sql: """
+            let id = try db.insertReturningID(sql: """
                 INSERT INTO task(identifier, dt_id, df_exec, status, start_time, end_time, workspace, computing_resource, output_msg, error_msg)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [identifier, t.id, execution, e.status.rawValue, time.text, ends ? time.text : nil,
                                  e.workspace, e.resource, e.output, e.error])
-            let id = db.lastInsertedRowID
             state.tasks[key] = .init(id: id, status: e.status, ended: ends)
             state.taskDependencies[id] = []
             if ends { try endExecution(execution, at: time.text) }
@@ -460,7 +453,7 @@ struct Ingestion {
         if newStatus != s.status || reopen || e.error != nil || e.output != nil || e.workspace != nil || e.resource != nil {
             try db.execute(sql: """
                 UPDATE task SET status = ?,
-                  end_time = CASE WHEN ? THEN ? WHEN ? THEN NULL ELSE end_time END,
+                  end_time = CASE WHEN ? = 1 THEN ? WHEN ? = 1 THEN NULL ELSE end_time END,
                   workspace = COALESCE(?, workspace), computing_resource = COALESCE(?, computing_resource),
                   output_msg = COALESCE(?, output_msg), error_msg = COALESCE(?, error_msg)
                 WHERE id = ?
@@ -477,22 +470,21 @@ struct Ingestion {
     /// A task named as a dependency before it was ever sent is created as READY.
     private func findOrCreateTask(identifier: String, transformation t: TransformationEntry, execution: Int64, time: EventTime) throws -> Int64 {
         if let s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) { return s.id }
-        try db.execute(sql: "INSERT INTO task(identifier, dt_id, df_exec, status) VALUES (?, ?, ?, 'READY')",
-                       arguments: [identifier, t.id, execution])
-        let id = db.lastInsertedRowID
+        let id = try db.insertReturningID(sql: "INSERT INTO task(identifier, dt_id, df_exec, status) VALUES (?, ?, ?, 'READY')",
+                                          arguments: [identifier, t.id, execution])
         state.tasks[.init(execution: execution, transformation: t.id, identifier: identifier)] = .init(id: id, status: .ready, ended: false)
         state.taskDependencies[id] = []
         return id
     }
 
     private func endExecution(_ id: Int64, at time: String) throws {
-        try state.statement(db, "UPDATE dataflow_execution SET end_time = MAX(COALESCE(end_time, ''), ?) WHERE id = ?")
-            .execute(arguments: [time, id])
+        try db.execute(sql: "UPDATE dataflow_execution SET end_time = \(db.dialect.greatest("COALESCE(end_time, '')", "?")) WHERE id = ?",
+                       arguments: [time, id])
     }
 
     private func dependencies(of task: Int64) throws -> [WriterState.Dependency] {
         if let d = state.taskDependencies[task] { return d }
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try db.fetchAll(sql: """
             SELECT dt.tag, d.previous_task_id FROM task_dependency d
             JOIN task p ON p.id = d.previous_task_id JOIN data_transformation dt ON dt.id = p.dt_id
             WHERE d.task_id = ?
@@ -523,26 +515,20 @@ extension String {
 }
 
 extension WriterState {
-    /// A prepared statement kept for the life of the writer connection.
-    func statement(_ db: Database, _ sql: String) throws -> Statement {
-        try db.cachedStatement(sql: sql)
-    }
-
-    func insertStatement(_ db: Database, set s: SetEntry, transformation: String) throws -> Statement {
+    func insertStatement(_ db: any SQLDatabase, set s: SetEntry, transformation: String) throws -> any SQLRowInserter {
         let key = StatementKey(set: s.id, transformation: transformation, kind: 0, attributes: s.attributes.count)
         if let st = statements[key] { return st }
         let cols = (["\(transformation)_task_id", "id"] + s.attributes.map(\.name)).map(\.quotedIdentifier)
-        let st = try db.makeStatement(sql: """
-            INSERT INTO \(s.table.quotedIdentifier) (\(cols.joined(separator: ", "))) \
-            VALUES (\(Array(repeating: "?", count: cols.count).joined(separator: ", ")))
-            """)
+        let st = try db.rowInserter(table: s.table, columns: cols)
         statements[key] = st
         return st
     }
 
-    /// The next row id of a set's table (ids are assigned here: WITHOUT ROWID tables have none).
-    func nextRowID(_ db: Database, set s: SetEntry) throws -> Int64 {
-        let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(s.table.quotedIdentifier)") ?? 0) + 1
+    /// The next row id of a set's table (ids are assigned here: SQLite's WITHOUT ROWID tables
+    /// have none, and with several servers on one PostgreSQL database the writer's turn
+    /// (the advisory lock) is what keeps them unique).
+    func nextRowID(_ db: any SQLDatabase, set s: SetEntry) throws -> Int64 {
+        let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(db.dialect.tableSQL(s.table))") ?? 0) + 1
         nextRowIDs[s.id] = next + 1
         return next
     }

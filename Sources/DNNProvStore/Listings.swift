@@ -1,5 +1,5 @@
 import DNNProvModel
-import GRDB
+import Foundation
 
 public struct RowsFilter: Sendable {
     public var execution: String?
@@ -23,7 +23,7 @@ public struct RowsFilter: Sendable {
 extension ProvStore {
     public func dataflows() async throws -> [DataflowSummary] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try db.fetchAll(sql: """
                 SELECT d.id, d.tag, d.version,
                   (SELECT count(*) FROM data_transformation t WHERE t.df_id = d.id) AS transformations,
                   (SELECT count(*) FROM dataflow_execution e WHERE e.df_id = d.id) AS executions
@@ -41,6 +41,17 @@ extension ProvStore {
     }
 
     /// The dataflow's id and tag, by tag or by numeric id (the DfAnalyzer API uses ids).
+    /// `dataflowIdentity`, for a dataflow another server on the same database may have
+    /// registered a moment ago: when unknown here, the catalog is refreshed once first.
+    public func currentDataflowIdentity(_ tagOrID: String) async throws -> (id: Int64, tag: String) {
+        do {
+            return try dataflowIdentity(tagOrID)
+        } catch let e as ProvError where e.kind == .notFound {
+            guard try await refreshCatalog() else { throw e }
+            return try dataflowIdentity(tagOrID)
+        }
+    }
+
     public func dataflowIdentity(_ tagOrID: String) throws -> (id: Int64, tag: String) {
         let c = catalog
         if let id = Int64(tagOrID) {
@@ -69,15 +80,16 @@ extension ProvStore {
     public func executions(of dataflow: String) async throws -> [ExecutionSummary] {
         let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
         return try await read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT e.id, e.tag, e.start_time, e.end_time, e.user, e.host, e.script,
+            try db.fetchAll(sql: """
+                SELECT e.id, e.tag, e.start_time, e.end_time, e."user" AS "user", e.host, e.script,
                   count(t.id) AS tasks,
-                  CASE WHEN sum(t.status IN ('RUNNING', 'READY')) > 0 THEN 'RUNNING'
-                       WHEN sum(t.status IN ('FAILED', 'FINISHED_WITH_ERROR')) > 0 THEN 'FAILED'
+                  CASE WHEN sum(CASE WHEN t.status IN ('RUNNING', 'READY') THEN 1 ELSE 0 END) > 0 THEN 'RUNNING'
+                       WHEN sum(CASE WHEN t.status IN ('FAILED', 'FINISHED_WITH_ERROR') THEN 1 ELSE 0 END) > 0 THEN 'FAILED'
                        WHEN count(t.id) = 0 THEN 'RUNNING'
                        ELSE 'FINISHED' END AS status
                 FROM dataflow_execution e LEFT JOIN task t ON t.df_exec = e.id
-                WHERE e.df_id = ? GROUP BY e.id ORDER BY e.id
+                WHERE e.df_id = ?
+                GROUP BY e.id, e.tag, e.start_time, e.end_time, e."user", e.host, e.script ORDER BY e.id
                 """, arguments: [df.id]).map {
                 ExecutionSummary(id: $0["id"], tag: $0["tag"], startTime: $0["start_time"], endTime: $0["end_time"],
                                  status: $0["status"], tasks: $0["tasks"], user: $0["user"], host: $0["host"], script: $0["script"])
@@ -90,28 +102,39 @@ extension ProvStore {
         return try await read { db in
             var sql = """
                 SELECT t.id, t.identifier, dt.tag AS transformation, e.tag AS execution, t.status,
-                  t.start_time, t.end_time, t.error_msg,
-                  (SELECT group_concat(previous_task_id) FROM task_dependency d WHERE d.task_id = t.id) AS deps
+                  t.start_time, t.end_time, t.error_msg
                 FROM task t JOIN data_transformation dt ON dt.id = t.dt_id
                 JOIN dataflow_execution e ON e.id = t.df_exec
                 WHERE e.df_id = ?
                 """
-            var args: [(any DatabaseValueConvertible)?] = [df.id]
+            // Each task's dependencies, in one ordered read for all the tasks listed (aggregated
+            // here: SQLite's group_concat is string_agg in PostgreSQL).
+            var depsSQL = """
+                SELECT d.task_id, d.previous_task_id FROM task_dependency d
+                JOIN task t ON t.id = d.task_id JOIN dataflow_execution e ON e.id = t.df_exec
+                WHERE e.df_id = ?
+                """
+            var args: [SQLValue] = [df.id.sqlValue]
             if let execution {
                 guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM dataflow_execution WHERE df_id = ? AND tag = ?)",
                                         arguments: [df.id, execution]) == true else {
                     throw ProvError.notFound("unknown execution '\(execution)' in dataflow '\(df.tag)'")
                 }
                 sql += " AND e.tag = ?"
-                args.append(execution)
+                depsSQL += " AND e.tag = ?"
+                args.append(execution.sqlValue)
             }
             sql += " ORDER BY t.id"
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)).map {
-                let deps: String? = $0["deps"]
-                return TaskSummary(id: $0["id"], identifier: $0["identifier"], transformation: $0["transformation"],
-                                   execution: $0["execution"], status: $0["status"], startTime: $0["start_time"],
-                                   endTime: $0["end_time"],
-                                   dependencies: (deps ?? "").split(separator: ",").compactMap { Int64($0) }, error: $0["error_msg"])
+            depsSQL += " ORDER BY d.task_id, d.previous_task_id"
+            var deps: [Int64: [Int64]] = [:]
+            try db.forEachRow(depsSQL, args) { row in
+                deps[row[0] as Int64, default: []].append(row[1])
+                return true
+            }
+            return try db.fetchAll(sql: sql, arguments: SQLArguments(args)).map {
+                TaskSummary(id: $0["id"], identifier: $0["identifier"], transformation: $0["transformation"],
+                            execution: $0["execution"], status: $0["status"], startTime: $0["start_time"],
+                            endTime: $0["end_time"], dependencies: deps[$0["id"] as Int64] ?? [], error: $0["error_msg"])
             }
         }
     }
@@ -124,45 +147,61 @@ extension ProvStore {
             throw ProvError.badRequest("limit must be between 1 and \(QueryOptions.maxLimit), offset at least 0")
         }
         var conditions: [String] = []
-        var args: [(any DatabaseValueConvertible)?] = []
+        var args: [SQLValue] = []
         let taskColumns = s.orderedTaskColumns.map { "\($0)_task_id".quotedIdentifier }
         if let task = filter.task {
             conditions.append("? IN (\(taskColumns.joined(separator: ", ")))")
-            args.append(task)
+            args.append(task.sqlValue)
         }
         if let after = filter.after {
             conditions.append("id > ?")
-            args.append(after)
+            args.append(after.sqlValue)
         }
         if let execution = filter.execution, let owner = s.owner.map({ "\($0)_task_id".quotedIdentifier }) {
             conditions.append("\(owner) IN (SELECT t.id FROM task t JOIN dataflow_execution e ON e.id = t.df_exec WHERE e.df_id = ? AND e.tag = ?)")
-            args.append(df.id)
-            args.append(execution)
+            args.append(df.id.sqlValue)
+            args.append(execution.sqlValue)
         }
-        let sql = "SELECT * FROM (\(QueryPlan.select(s)))"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            + " ORDER BY id LIMIT \(filter.limit) OFFSET \(filter.offset)"
-        let arguments = StatementArguments(args)
+        // Columns as the seeds' schema has them: id, task ids (producer first), attributes.
+        let names = ["id"] + s.orderedTaskColumns.map { "\($0)_task_id" } + s.attributes.map(\.name)
+        let table = s.table
+        let where_ = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let limit = filter.limit, offset = filter.offset
+        let arguments = args
         return try await read { db in
-            let statement = try db.makeStatement(sql: sql)
+            let sql = "SELECT \(names.map(\.quotedIdentifier).joined(separator: ", ")) FROM \(db.dialect.tableSQL(table))"
+                + where_ + " ORDER BY id LIMIT \(limit) OFFSET \(offset)"
             // The same byte budget as user queries: a page of rows with megabyte values stays bounded.
             var rows: [[QueryValue]] = []
             var bytes = 0
             var stop: QueryResult.Limit?
-            let cursor = try Row.fetchCursor(statement, arguments: arguments)
-            while let row = try cursor.next() {
-                let values: [QueryValue] = Array(row.databaseValues.map { QueryValue($0) })
+            try db.forEachRow(sql, arguments) { row in
+                let values = row.values.map(QueryValue.init(stored:))
                 bytes += values.reduce(0) { $0 + $1.encodedSize }
                 if bytes > RowsFilter.maxBytes {
                     stop = .bytes
-                    break
+                    return false
                 }
                 rows.append(values)
+                return true
             }
-            let columns = statement.columnNames.enumerated().map { (i, name) in
+            let columns = names.enumerated().map { (i, name) in
                 QueryResult.Column(name: name, type: rows.lazy.map { $0[i] }.first { $0 != .null }?.typeName ?? "NULL")
             }
             return QueryResult(columns: columns, rows: rows, truncated: stop != nil, elapsedMs: 0, limit: stop)
+        }
+    }
+}
+
+extension QueryValue {
+    /// A stored value as an answer's cell.
+    fileprivate init(stored v: SQLValue) {
+        switch v {
+        case .null: self = .null
+        case .integer(let i): self = .integer(i)
+        case .real(let d): self = .real(d)
+        case .text(let s): self = .text(s)
+        case .blob(let b): self = .blob(Data(b))
         }
     }
 }

@@ -1,7 +1,6 @@
 import Crypto
 import DNNProvModel
 import Foundation
-import GRDB
 
 extension ProvStore {
     /// Creates a token and returns it with its secret, which is not stored (only its SHA-256).
@@ -14,16 +13,15 @@ extension ProvStore {
         let created = Timestamp.now()
         let scope = try dataflows.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let id: Int64 = try await write { db, _ in
-            try db.execute(sql: "INSERT INTO api_token(name, digest, role, dataflows, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [name, digest, request.role.rawValue, scope, created])
-            return db.lastInsertedRowID
+            try db.insertReturningID(sql: "INSERT INTO api_token(name, digest, role, dataflows, created_at) VALUES (?, ?, ?, ?, ?)",
+                                     arguments: [name, digest, request.role.rawValue, scope, created])
         }
         return CreatedToken(token: APIToken(id: id, name: name, role: request.role, dataflows: dataflows, createdAt: created), secret: secret)
     }
 
     /// Every token, revoked ones included, oldest first.
     public func tokens() async throws -> [APIToken] {
-        try await read { db in try Row.fetchAll(db, sql: "SELECT * FROM api_token ORDER BY id").map(Self.token) }
+        try await read { db in try db.fetchAll(sql: "SELECT * FROM api_token ORDER BY id").map(Self.token) }
     }
 
     /// Revokes a token; it stops working at once on this server (and within the token cache's
@@ -32,7 +30,7 @@ extension ProvStore {
         let now = Timestamp.now()
         let token: APIToken? = try await write { db, _ in
             try db.execute(sql: "UPDATE api_token SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: [now, id])
-            return try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE id = ?", arguments: [id]).map(Self.token)
+            return try db.fetchOne(sql: "SELECT * FROM api_token WHERE id = ?", arguments: [id]).map(Self.token)
         }
         guard let token else { throw ProvError.notFound("no token with id \(id)") }
         return token
@@ -42,7 +40,7 @@ extension ProvStore {
     public func token(secret: String) async throws -> APIToken? {
         let digest = Self.digest(secret)
         return try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_token WHERE digest = ? AND revoked_at IS NULL", arguments: [digest]).map(Self.token)
+            try db.fetchOne(sql: "SELECT * FROM api_token WHERE digest = ? AND revoked_at IS NULL", arguments: [digest]).map(Self.token)
         }
     }
 
@@ -51,7 +49,7 @@ extension ProvStore {
         try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM api_token WHERE revoked_at IS NULL)") ?? false }
     }
 
-    private static func token(_ row: Row) -> APIToken {
+    private static func token(_ row: SQLRow) -> APIToken {
         let scope: String? = row["dataflows"]
         return APIToken(
             id: row["id"], name: row["name"], role: Role(rawValue: row["role"]) ?? .reader,

@@ -1,78 +1,52 @@
 import DNNProvModel
 import Foundation
-import GRDB
 import Logging
 
-/// The provenance store on an embedded SQLite file (WAL: one writer, concurrent readers).
+/// The provenance store: the domain rules (registration, ingestion, summaries, listings, PROV)
+/// over a backend (`StorageEngine`): an embedded SQLite file by default, or PostgreSQL for
+/// several servers on one database.
 ///
 /// Writes (registrations, task events) go through group commit and return after the commit;
-/// reads run on the reader pool against the last committed state.
+/// reads run against the last committed state.
 public final class ProvStore: Sendable {
-    public let path: String
-    let pool: DatabasePool
-    /// User queries run here, apart from `pool`, which serves listings and health.
-    let queries: QueryEngine
-    private let writer: GroupCommit?
-    private let published: LockedValue<Catalog>
-    /// Each commit's live events (runs, rows, specification changes), for the live stream.
-    public let feed: ChangeFeed
+    let engine: any StorageEngine
     let logger: Logger
 
-    /// Opens (creating when needed) the store at `path`. `readOnly` opens an existing file
-    /// for queries only: no migration, no writer.
-    public init(path: String, readOnly: Bool = false, queryPool: QueryPoolConfiguration = .init(),
-                logger: Logger = Logger(label: "dnnprov.store")) throws {
-        self.path = path
+    /// The database as people name it: a file path, or a URL without its password.
+    public var location: String { engine.location }
+    /// The backend: `sqlite` or `postgresql`.
+    public var backend: String { engine.backend }
+    /// Each commit's live events (runs, rows, specification changes), for the live stream.
+    public var feed: ChangeFeed { engine.feed }
+    var dialect: any SQLDialect { engine.dialect }
+
+    /// A store on `engine` (the PostgreSQL backend makes one).
+    package init(engine: any StorageEngine, logger: Logger) {
+        self.engine = engine
         self.logger = logger
-        if readOnly && !FileManager.default.fileExists(atPath: path) {
-            throw ProvError.notFound("no database file at \(path)")
-        }
-        var config = Configuration()
-        config.readonly = readOnly
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            // FULL: an acknowledged commit survives a power cut, not only a crash. Group commit
-            // keeps the fsync cost per request small.
-            if !db.configuration.readonly { try db.execute(sql: "PRAGMA synchronous = FULL") }
-        }
-        pool = try DatabasePool(path: path, configuration: config)
-        if !readOnly { try GlobalSchema.migrator().migrate(pool) }
-        queries = QueryEngine(path: path, configuration: queryPool)
-        let catalog = try pool.read(Catalog.load)
-        published = LockedValue(catalog)
-        // A read-only file written before the live stream existed has no live_seq.
-        let lastSeq: Int64 = ((try? pool.read { try Int64.fetchOne($0, sql: "SELECT seq FROM live_seq WHERE id = 1") }) ?? nil) ?? 0
-        feed = ChangeFeed(lastSeq: lastSeq)
-        logger.info("opened database", metadata: [
-            "path": "\(path)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
-        if readOnly {
-            writer = nil
-        } else {
-            let published = self.published
-            let state = WriterState(catalog: catalog)
-            state.seq = lastSeq
-            state.storedSeq = lastSeq
-            state.hasLegacyKeys = try pool.read { try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM ingest_key)") ?? false }
-            writer = GroupCommit(pool: pool, state: state, feed: feed, logger: logger) { published.set($0) }
-        }
+    }
+
+    /// Opens (creating when needed) the SQLite store at `path`. `readOnly` opens an existing file
+    /// for queries only: no migration, no writer.
+    public convenience init(path: String, readOnly: Bool = false, queryPool: QueryPoolConfiguration = .init(),
+                            logger: Logger = Logger(label: "dnnprov.store")) throws {
+        self.init(engine: try SQLiteEngine(path: path, readOnly: readOnly, queryPool: queryPool, logger: logger), logger: logger)
     }
 
     /// Finishes the writes already submitted, then closes the writer.
     public func close() {
-        writer?.stop()
-    }
-
-    deinit {
-        // The writer thread must not outlive the queue it waits on.
-        writer?.stop()
+        engine.close()
     }
 
     /// The catalog as of the last commit.
-    var catalog: Catalog { published.get() }
+    var catalog: Catalog { engine.catalog }
 
-    func write<T: Sendable>(_ work: @escaping (Database, WriterState) throws -> T) async throws -> T {
-        guard let writer else { throw ProvError.forbidden("the database was opened read-only") }
-        return try await writer.submit(work)
+    /// Reloads the catalog when another server on the same database changed it (PostgreSQL);
+    /// whether it changed.
+    public func refreshCatalog() async throws -> Bool { try await engine.refreshCatalog() }
+
+    func write<T: Sendable>(_ work: @escaping (any SQLDatabase, WriterState) throws -> T) async throws -> T {
+        try await engine.write(work)
     }
 
     // MARK: writing
@@ -99,8 +73,8 @@ public final class ProvStore: Sendable {
         }
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await pool.read(body)
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
+        try await engine.read(body)
     }
 }
 

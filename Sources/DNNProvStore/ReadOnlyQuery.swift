@@ -3,15 +3,7 @@ import Foundation
 import GRDB
 
 extension QueryValue {
-    init(_ v: DatabaseValue) {
-        switch v.storage {
-        case .null: self = .null
-        case .int64(let i): self = .integer(i)
-        case .double(let d): self = .real(d)
-        case .string(let s): self = .text(s)
-        case .blob(let b): self = .blob(b)
-        }
-    }
+    init(_ v: DatabaseValue) { self.init(SQLValue(v)) }
 }
 
 public struct QueryOptions: Sendable {
@@ -37,13 +29,24 @@ public struct QueryOptions: Sendable {
 }
 
 extension ProvStore {
-    /// Runs one read-only SQL statement on the query pool (see `QueryConnection` for what keeps
-    /// it read-only and in scope). The timeout covers waiting for a connection, running, and
-    /// building the answer; the answer stops at the row limit or the byte budget.
+    /// Runs one read-only SQL statement under the backend's rules (SQLite: `QueryConnection`;
+    /// PostgreSQL: a read-only transaction in a role that can only read). The timeout covers
+    /// waiting for a connection, running, and building the answer; the answer stops at the row
+    /// limit or the byte budget.
     public func query(_ sql: String, options: QueryOptions = .init()) async throws -> QueryResult {
         guard options.limit > 0, options.limit <= QueryOptions.maxLimit else {
             throw ProvError.badRequest("limit must be between 1 and \(QueryOptions.maxLimit)")
         }
+        let start = ContinuousClock.now
+        var result = try await engine.query(sql, options: options)
+        let elapsed = ContinuousClock.now - start
+        result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return result
+    }
+}
+
+extension SQLiteEngine {
+    func query(_ sql: String, options: QueryOptions) async throws -> QueryResult {
         let start = ContinuousClock.now
         let plan = try QueryPlan(sql: sql, dataflow: options.dataflow, scope: options.scope, catalog: catalog)
         var result: QueryResult
@@ -52,8 +55,6 @@ extension ProvStore {
         } catch let error as ProvError {
             throw plan.explained(error)
         }
-        let elapsed = ContinuousClock.now - start
-        result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return result
     }
 }
@@ -96,20 +97,9 @@ struct QueryPlan: Sendable {
             }
         }
 
-        // The dataflows this caller may name.
-        let visible = catalog.dataflows.filter { scope.contains($0.key) }
         // Names resolved through temporary views: the chosen dataflow's sets unqualified,
         // any visible dataflow's sets qualified by its tag.
-        let chosen: DataflowEntry?
-        if let tag = dataflow, !tag.isEmpty {
-            let normalized = try Identifier.normalizeDataflow(tag)
-            guard let df = visible[normalized] else { throw ProvError.notFound("unknown dataflow '\(tag.clipped())'") }
-            chosen = df
-        } else if visible.count == 1 {
-            chosen = visible.values.first
-        } else {
-            chosen = nil
-        }
+        let (visible, chosen) = try Self.choose(dataflow, scope: scope, catalog: catalog)
         var views: [String: View] = [:]
         var out = ""
         let bytes = Array(sql.utf8)
@@ -195,6 +185,18 @@ struct QueryPlan: Sendable {
         return e
     }
 
+    /// The dataflows the caller may name, and the one whose sets answer to unqualified names:
+    /// the one asked for, or the only visible one.
+    static func choose(_ dataflow: String?, scope: DataflowScope, catalog: Catalog) throws -> (visible: [String: DataflowEntry], chosen: DataflowEntry?) {
+        let visible = catalog.dataflows.filter { scope.contains($0.key) }
+        if let tag = dataflow, !tag.isEmpty {
+            let normalized = try Identifier.normalizeDataflow(tag)
+            guard let df = visible[normalized] else { throw ProvError.notFound("unknown dataflow '\(tag.clipped())'") }
+            return (visible, df)
+        }
+        return (visible, visible.count == 1 ? visible.values.first : nil)
+    }
+
     /// `ds_<set>` (the table) or `<set>` (its view) of a dataflow.
     static func setNamed(_ raw: String, in df: DataflowEntry) -> (SetEntry, Bool)? {
         let name = raw.lowercased()
@@ -205,7 +207,56 @@ struct QueryPlan: Sendable {
 
     /// Columns as the seeds' schema has them: id, task ids (producer first), attributes.
     static func select(_ s: SetEntry) -> String {
-        let cols = ["id"] + s.orderedTaskColumns.map { "\($0)_task_id" } + s.attributes.map(\.name)
-        return "SELECT \(cols.map(\.quotedIdentifier).joined(separator: ", ")) FROM main.\(s.table.quotedIdentifier)"
+        "SELECT \(s.viewColumns.map(\.quotedIdentifier).joined(separator: ", ")) FROM main.\(s.table.quotedIdentifier)"
+    }
+}
+
+/// How a query's names resolve for a backend that reaches a dataflow's sets through a schema
+/// (PostgreSQL's `search_path`) rather than through temporary views: the same rules as
+/// ``QueryPlan`` (the chosen dataflow; none chosen, the only visible one, or else the one
+/// visible dataflow holding every unqualified set name the query uses), and the hints said
+/// when a name is missing.
+package struct QueryNameResolution: Sendable {
+    /// The dataflow whose sets answer to unqualified names; nil: none.
+    package var dataflow: String?
+    /// For names that are no table of that dataflow but a set elsewhere: how to reach them.
+    package var hints: [String: String]
+
+    package init(sql: String, dataflow: String?, scope: DataflowScope, catalog: Catalog) throws {
+        var (visible, chosen) = try QueryPlan.choose(dataflow, scope: scope, catalog: catalog)
+        // Unparsable text: the database says what is wrong with it.
+        let tokens = (try? SQLLexer.tokens(sql)) ?? []
+        var hints: [String: String] = [:]
+        var found: [String: DataflowEntry] = [:]
+        var ambiguous = false
+        for (i, tok) in tokens.enumerated() where tok.isName {
+            let afterDot = i > 0 && tokens[i - 1].isPunctuation(".")
+            let beforeDot = i + 1 < tokens.count && tokens[i + 1].isPunctuation(".")
+            guard !afterDot, !beforeDot else { continue }
+            let holders = chosen == nil ? visible.values.filter { QueryPlan.setNamed(tok.text, in: $0) != nil } : []
+            if chosen == nil, holders.count == 1, let df = holders.first {
+                found[df.tag] = df
+            } else if holders.count > 1 {
+                ambiguous = true
+            }
+            if chosen.map({ QueryPlan.setNamed(tok.text, in: $0) == nil }) ?? true,
+               let hint = QueryPlan.hint(for: tok.text, chosen: chosen, holders: holders, visible: visible) {
+                hints[tok.text.lowercased()] = hint
+            }
+        }
+        if chosen == nil, !ambiguous, found.count == 1 { chosen = found.values.first }
+        self.dataflow = chosen?.tag
+        self.hints = hints
+    }
+
+    /// `error` with the hint for the missing table `missing` (as the database names it, maybe
+    /// qualified), said the same way on every backend.
+    package func explained(_ error: ProvError, missing: String) -> ProvError {
+        let name = missing.lowercased()
+        let bare = name.split(separator: ".").last.map(String.init) ?? name
+        guard error.kind == .badRequest, let hint = hints[bare] else { return error }
+        var e = error
+        e.message = "no such table: \(bare); \(hint)".clipped(to: ProvError.maxMessageLength)
+        return e
     }
 }

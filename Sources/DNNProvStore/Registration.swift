@@ -1,11 +1,10 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// Registers a dataflow or extends it in place: new transformations, sets, attributes and
 /// dependencies are added (tables get new columns); nothing stored is removed or rewritten.
 struct Registration {
-    let db: Database
+    let db: any SQLDatabase
     let state: WriterState
 
     func register(_ raw: DataflowSpec) throws -> RegistrationResult {
@@ -19,25 +18,26 @@ struct Registration {
         if let existing = state.catalog.dataflows[dfTag] {
             df = existing
         } else {
-            try db.execute(sql: "INSERT INTO dataflow(tag, version, created_at) VALUES (?, 0, ?)", arguments: [dfTag, now])
-            df = DataflowEntry(id: db.lastInsertedRowID, tag: dfTag, version: 0)
+            let id = try db.insertReturningID(sql: "INSERT INTO dataflow(tag, version, created_at) VALUES (?, 0, ?)", arguments: [dfTag, now])
+            df = DataflowEntry(id: id, tag: dfTag, version: 0)
             changed = true
         }
 
         // Transformations and their programs.
         for t in spec.transformations where df.transformations[t.tag] == nil {
-            try db.execute(sql: "INSERT INTO data_transformation(df_id, tag) VALUES (?, ?)", arguments: [df.id, t.tag])
-            df.transformations[t.tag] = TransformationEntry(id: db.lastInsertedRowID, tag: t.tag)
+            let id = try db.insertReturningID(sql: "INSERT INTO data_transformation(df_id, tag) VALUES (?, ?)", arguments: [df.id, t.tag])
+            df.transformations[t.tag] = TransformationEntry(id: id, tag: t.tag)
             df.transformationOrder.append(t.tag)
             changed = true
         }
         for t in spec.transformations {
             let dtID = df.transformations[t.tag]!.id
             for p in t.programs {
-                try db.execute(sql: "INSERT OR IGNORE INTO program(df_id, name, path) VALUES (?, ?, ?)", arguments: [df.id, p.name, p.path])
-                let pid = try Int64.fetchOne(db, sql: "SELECT id FROM program WHERE df_id = ? AND name = ? AND path = ?", arguments: [df.id, p.name, p.path])!
-                try db.execute(sql: "INSERT OR IGNORE INTO use_program(dt_id, program_id) VALUES (?, ?)", arguments: [dtID, pid])
-                changed = changed || db.changesCount > 0
+                try db.execute(sql: "INSERT INTO program(df_id, name, path) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", arguments: [df.id, p.name, p.path])
+                guard let pid = try Int64.fetchOne(db, sql: "SELECT id FROM program WHERE df_id = ? AND name = ? AND path = ?",
+                                                   arguments: [df.id, p.name, p.path]) else { continue }
+                let used = try db.insertIfAbsent(sql: "INSERT INTO use_program(dt_id, program_id) VALUES (?, ?)", arguments: [dtID, pid])
+                changed = changed || used
             }
         }
 
@@ -46,6 +46,7 @@ struct Registration {
         let outputs = spec.transformations.flatMap { t in t.sets.filter { $0.role == .output && $0.dependency == nil }.map { (t.tag, $0) } }
         let inputs = spec.transformations.flatMap { t in t.sets.filter { $0.role == .input && $0.dependency == nil }.map { (t.tag, $0) } }
         let consuming = spec.transformations.flatMap { t in t.sets.filter { $0.dependency != nil }.map { (t.tag, $0) } }
+        var touchedSets: Set<String> = []
         for (ttag, s) in outputs + inputs + consuming {
             // A set's rows are added by the transformation that produces it (or, for an input
             // nobody produces, by the first one that takes it).
@@ -63,6 +64,10 @@ struct Registration {
             }
             if let p = producer, p != ttag { changed = try ensureTaskColumn(set: s.tag, transformation: p, in: &df) || changed }
             changed = try ensureEdge(set: s.tag, producer: producer, consumer: consumer, in: &df) || changed
+            touchedSets.insert(s.tag)
+        }
+        for tag in touchedSets.sorted() {
+            try db.dialect.setChanged(db, set: df.sets[tag]!, dataflow: df.tag)
         }
 
         if changed {
@@ -78,28 +83,18 @@ struct Registration {
     }
 
     /// Creates the set's table, or adds the attributes it lacks. Returns whether it changed.
-    ///
-    /// The table is clustered by its owner's task column: `PRIMARY KEY (<owner>_task_id, id)`,
-    /// WITHOUT ROWID. A run's rows are then stored together, so the seeds' per-run questions
-    /// read one range and their `GROUP BY <transformation>_task_id` over all runs is one ordered
-    /// scan instead of a million index lookups. `id` (unique, increasing) keeps the order rows
-    /// arrived in, for `ORDER BY id` and live polling.
+    /// The table's layout is the dialect's (`SQLDialect.createSetTable`).
     private func ensureSet(_ s: SetSpec, owner: String, in df: inout DataflowEntry) throws -> Bool {
         let known = df.sets[s.tag].map { e in Set(e.attributes.map(\.name)) } ?? []
         let total = known.count + s.attributes.filter { !known.contains($0.name) }.count
-        guard total <= Self.maxAttributes else {
-            throw ProvError.unprocessable("set '\(s.tag)' would have \(total) attributes; a set holds at most \(Self.maxAttributes)")
+        guard total <= db.dialect.maxAttributes else {
+            throw ProvError.unprocessable("set '\(s.tag)' would have \(total) attributes; a set holds at most \(db.dialect.maxAttributes)")
         }
         guard var entry = df.sets[s.tag] else {
-            let table = try uniqueTableName(SetEntry.physicalTable(dataflow: df.tag, set: s.tag))
-            try db.execute(sql: "INSERT INTO data_set(df_id, tag, table_name) VALUES (?, ?, ?)", arguments: [df.id, s.tag, table])
-            var entry = SetEntry(id: db.lastInsertedRowID, tag: s.tag, table: table)
-            let ownerColumn = "\(owner)_task_id".quotedIdentifier
-            let columns = ["\(ownerColumn) INTEGER NOT NULL", "id INTEGER NOT NULL"]
-                + s.attributes.map { "\($0.name.quotedIdentifier) \(Self.sqlType($0.type))" }
-                + ["PRIMARY KEY (\(ownerColumn), id)"]
-            try db.execute(sql: "CREATE TABLE \(table.quotedIdentifier) (\(columns.joined(separator: ", "))) WITHOUT ROWID")
-            try db.execute(sql: "CREATE UNIQUE INDEX \((table + "__id").quotedIdentifier) ON \(table.quotedIdentifier)(id)")
+            let table = try uniqueTableName(db.dialect.physicalTable(dataflow: df.tag, set: s.tag))
+            let id = try db.insertReturningID(sql: "INSERT INTO data_set(df_id, tag, table_name) VALUES (?, ?, ?)", arguments: [df.id, s.tag, table])
+            var entry = SetEntry(id: id, tag: s.tag, table: table)
+            try db.dialect.createSetTable(db, table: table, ownerColumn: "\(owner)_task_id", attributes: s.attributes)
             entry.taskColumns = [owner]
             for (i, a) in s.attributes.enumerated() {
                 try db.execute(sql: "INSERT INTO attribute(ds_id, name, type, position) VALUES (?, ?, ?, ?)",
@@ -118,7 +113,7 @@ struct Registration {
                 }
                 continue
             }
-            try db.execute(sql: "ALTER TABLE \(entry.table.quotedIdentifier) ADD COLUMN \(a.name.quotedIdentifier) \(Self.sqlType(a.type))")
+            try db.dialect.addColumn(db, table: entry.table, column: a.name, type: a.type)
             try db.execute(sql: "INSERT INTO attribute(ds_id, name, type, position) VALUES (?, ?, ?, ?)",
                            arguments: [entry.id, a.name, a.type.rawValue, entry.attributes.count])
             entry.attributes.append(a)
@@ -134,7 +129,7 @@ struct Registration {
     private func uniqueTableName(_ base: String) throws -> String {
         var name = base
         var n = 1
-        while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE lower(name) = lower(?))", arguments: [name]) ?? false {
+        while try db.dialect.tableExists(db, name) {
             n += 1
             name = "\(base)__\(n)"
         }
@@ -145,7 +140,7 @@ struct Registration {
     private func ensureTaskColumn(set: String, transformation: String, in df: inout DataflowEntry) throws -> Bool {
         guard var entry = df.sets[set], !entry.taskColumns.contains(transformation) else { return false }
         let column = "\(transformation)_task_id"
-        try db.execute(sql: "ALTER TABLE \(entry.table.quotedIdentifier) ADD COLUMN \(column.quotedIdentifier) INTEGER")
+        try db.dialect.addColumn(db, table: entry.table, column: column, type: nil)
         entry.taskColumns.append(transformation)
         df.sets[set] = entry
         return true
@@ -156,7 +151,8 @@ struct Registration {
         let prev = producer.flatMap { df.transformations[$0]?.id }
         let next = consumer.flatMap { df.transformations[$0]?.id }
         let exists = try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM data_dependency WHERE ds_id = ? AND previous_dt_id IS ? AND next_dt_id IS ?)
+            SELECT EXISTS (SELECT 1 FROM data_dependency WHERE ds_id = ? AND previous_dt_id IS NOT DISTINCT FROM ?
+                             AND next_dt_id IS NOT DISTINCT FROM ?)
             """, arguments: [dsID, prev, next]) ?? false
         df.addEdge(set: set, producer: producer, consumer: consumer)
         guard !exists else { return false }
@@ -167,11 +163,6 @@ struct Registration {
         try db.execute(sql: "INSERT INTO data_dependency(previous_dt_id, next_dt_id, ds_id) VALUES (?, ?, ?)", arguments: [prev, next, dsID])
         return true
     }
-
-    /// SQLite tables hold at most 2,000 columns; task columns and `id` need some.
-    static let maxAttributes = 1_900
-
-    static func sqlType(_ t: AttributeType) -> String { t.isNumeric ? "REAL" : "TEXT" }
 }
 
 extension DataflowEntry {

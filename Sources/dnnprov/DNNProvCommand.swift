@@ -8,5 +8,5 @@ struct DNNProvCommand: AsyncParsableCommand {
         abstract: "Provenance of deep-learning training: capture, store as W3C PROV, query with SQL.",
         version: DNNProvVersion.current,
         subcommands: [ServeCommand.self, QueryCommand.self, DfQueryCommand.self, DataflowsCommand.self, TasksCommand.self, RunsCommand.self,
-                      SpoolCommand.self, TokenCommand.self, ExportCommand.self, ImportGroupCommand.self, LineageCommand.self])
+                      SpoolCommand.self, TokenCommand.self, ExportCommand.self, ImportGroupCommand.self, LineageCommand.self, MigrateCommand.self])
 }

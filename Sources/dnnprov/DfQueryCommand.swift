@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNNProvClient
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvServer
 import DNNProvStore
 import Foundation
@@ -39,7 +40,7 @@ struct DfQueryCommand: AsyncParsableCommand {
             let text = try readQuery()
             let answer: DfQueryAnswer
             if let db = source.db {
-                let store = try ProvStore(path: db, readOnly: true, logger: .quiet)
+                let store = try ProvStore.open(db, readOnly: true, logger: .quiet)
                 defer { store.close() }
                 let sql = try store.dfQuerySQL(text, dataflow: tag)
                 answer = DfQueryAnswer(sql: sql, result: sqlOnly ? nil : try await store.query(sql, options: QueryOptions(dataflow: tag, limit: limit)))

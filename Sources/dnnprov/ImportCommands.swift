@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNNProvClient
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Foundation
 
@@ -108,7 +109,7 @@ struct ImportTarget {
 
     init(_ source: SourceOptions) throws {
         if let db = source.db {
-            store = try ProvStore(path: db, logger: .quiet)
+            store = try ProvStore.open(db, logger: .quiet)
             client = nil
         } else {
             store = nil

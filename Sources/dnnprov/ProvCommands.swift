@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNNProvClient
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Foundation
 import NIOCore
@@ -38,7 +39,7 @@ struct ExportCommand: AsyncParsableCommand {
             }
             defer { if output != nil { try? handle.close() } }
             if let db = source.db {
-                let store = try ProvStore(path: db, readOnly: true, logger: .quiet)
+                let store = try ProvStore.open(db, readOnly: true, logger: .quiet)
                 defer { store.close() }
                 let job = try await store.provExport(tag, scope: scope, format: format)
                 if format == .svg {
@@ -66,7 +67,7 @@ struct ImportCommand: AsyncParsableCommand {
         abstract: "Import a PROV-JSON document (dnnprov's, yProv4ML's, DLProv's, the prov package's) into a dataflow.")
 
     @Option(help: "Server URL (default: $DNNPROV_URL or http://localhost:22000).") var url: String?
-    @Option(help: "Write into this SQLite database file directly instead of through a server.") var db: String?
+    @Option(help: "Write into this database directly instead of through a server (a SQLite file or a postgresql:// URL).") var db: String?
     @Option(help: "The dataflow to import into (default: the document's own, else 'imported').") var dataflow: String?
     @Argument(help: "The PROV-JSON file ('-': standard input).") var file: String
 
@@ -75,7 +76,7 @@ struct ImportCommand: AsyncParsableCommand {
             let data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
             let result: ProvImportResult
             if let db {
-                let store = try ProvStore(path: db, logger: .quiet)
+                let store = try ProvStore.open(db, logger: .quiet)
                 defer { store.close() }
                 result = try await store.importProv(data, dataflow: dataflow)
             } else {
@@ -107,7 +108,7 @@ struct LineageCommand: AsyncParsableCommand {
         try await reportingErrors {
             let answer: LineageAnswer
             if let db = source.db {
-                let store = try ProvStore(path: db, readOnly: true, logger: .quiet)
+                let store = try ProvStore.open(db, readOnly: true, logger: .quiet)
                 defer { store.close() }
                 answer = try await store.lineage(of: tag, set: set, row: id, direction: direction, depth: depth)
             } else {

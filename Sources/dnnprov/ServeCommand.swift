@@ -16,7 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (1-65535).") var port = 22000
-    @Option(help: "SQLite database file (created when missing).") var db = "dnnprov.sqlite"
+    @Option(help: "SQLite database file (created when missing), or postgresql://user[:password]@host[:port]/database.") var db = "dnnprov.sqlite"
+    @Option(help: "PostgreSQL URL of a read replica: user queries run there, so analysts cannot slow ingestion.") var queryDb: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Flag(help: "Require API tokens even on a loopback address.") var requireTokens = false
     @Flag(help: "Serve a non-loopback address without tokens (anyone who can connect can read and write).") var insecure = false
@@ -65,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             queryPool: QueryPoolConfiguration(workers: queryWorkers), queriesPerClient: queriesPerClient,
             maxResultBytes: maxResultMb << 20, ingestQueue: ingestQueue,
             ingestLogInterval: .milliseconds(Int64(ingestLogSeconds * 1000)), uiDirectory: uiDir,
-            staleAfter: .seconds(staleAfter))
+            staleAfter: .seconds(staleAfter), queryDatabase: queryDb)
         try await reportingErrors {
             let app = try buildApplication(config)
             do {

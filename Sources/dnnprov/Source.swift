@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNNProvClient
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Foundation
 
@@ -8,7 +9,7 @@ import Foundation
 /// http://localhost:22000) or a database file directly (`--db`).
 struct SourceOptions: ParsableArguments {
     @Option(help: "Server URL (default: $DNNPROV_URL or http://localhost:22000).") var url: String?
-    @Option(help: "Use this SQLite database file directly instead of a server.") var db: String?
+    @Option(help: "Use this database directly instead of a server: a SQLite file or a postgresql:// URL.") var db: String?
 
     func validate() throws {
         if url != nil && db != nil { throw ValidationError("give --url or --db, not both") }
@@ -17,19 +18,19 @@ struct SourceOptions: ParsableArguments {
 
     func query(_ sql: String, dataflow: String?, limit: Int) async throws -> QueryResult {
         if let db {
-            let store = try ProvStore(path: db, readOnly: true, logger: .quiet)
+            let store = try ProvStore.open(db, readOnly: true, logger: .quiet)
             return try await store.query(sql, options: QueryOptions(dataflow: dataflow, limit: limit))
         }
         return try await ServerClient(url: try ServerURL.checked(url)).query(sql, dataflow: dataflow, limit: limit)
     }
 
     func dataflows() async throws -> [DataflowSummary] {
-        if let db { return try await ProvStore(path: db, readOnly: true, logger: .quiet).dataflows() }
+        if let db { return try await ProvStore.open(db, readOnly: true, logger: .quiet).dataflows() }
         return try await ServerClient(url: try ServerURL.checked(url)).dataflows()
     }
 
     func tasks(_ tag: String, execution: String?) async throws -> [TaskSummary] {
-        if let db { return try await ProvStore(path: db, readOnly: true, logger: .quiet).tasks(of: tag, execution: execution) }
+        if let db { return try await ProvStore.open(db, readOnly: true, logger: .quiet).tasks(of: tag, execution: execution) }
         return try await ServerClient(url: try ServerURL.checked(url)).tasks(dataflow: tag, execution: execution)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DNNProvClient
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Foundation
 
@@ -64,24 +65,24 @@ struct TokenCommand: AsyncParsableCommand {
 /// Where token commands act: the database file, or a server.
 struct TokenSource: ParsableArguments {
     @Option(help: "Server URL (default: $DNNPROV_URL or http://localhost:22000); needs an admin token in $DNNPROV_TOKEN.") var url: String?
-    @Option(help: "Act on this SQLite database file directly (a server may be running on it).") var db: String?
+    @Option(help: "Act on this database directly (a SQLite file or a postgresql:// URL; a server may be running on it).") var db: String?
 
     func validate() throws {
         if url != nil && db != nil { throw ValidationError("give --url or --db, not both") }
     }
 
     func create(_ request: TokenRequest) async throws -> CreatedToken {
-        if let db { return try await ProvStore(path: db, logger: .quiet).createToken(request) }
+        if let db { return try await ProvStore.open(db, logger: .quiet).createToken(request) }
         return try await ServerClient(url: try ServerURL.checked(url)).createToken(request)
     }
 
     func list() async throws -> [APIToken] {
-        if let db { return try await ProvStore(path: db, logger: .quiet).tokens() }
+        if let db { return try await ProvStore.open(db, logger: .quiet).tokens() }
         return try await ServerClient(url: try ServerURL.checked(url)).tokens()
     }
 
     func revoke(_ id: Int64) async throws -> APIToken {
-        if let db { return try await ProvStore(path: db, logger: .quiet).revokeToken(id: id) }
+        if let db { return try await ProvStore.open(db, logger: .quiet).revokeToken(id: id) }
         return try await ServerClient(url: try ServerURL.checked(url)).revokeToken(id: id)
     }
 }

@@ -1,15 +1,17 @@
+import DNNProvPostgres
 import DNNProvClient
 import DNNProvModel
 import DNNProvServer
 import DNNProvStore
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 final class CaptureTests: XCTestCase {
     /// Events are batched by size, the dataflow goes first, rows and links arrive.
     func testBatchesArriveWithRowsAndDependencies() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let client = testClient(url: url, scratch: scratch, batchSize: 50)
@@ -47,7 +49,7 @@ final class CaptureTests: XCTestCase {
     /// The server is down when capture starts (and the buffer overflows to the spool); once it is
     /// up, everything arrives, in order, exactly once.
     func testServerDownThenUpDeliversEverythingOnce() async throws {
-        let scratch = try Scratch()
+        let scratch = try TestDatabase()
         let port = freePort()
         let client = testClient(url: "http://127.0.0.1:\(port)", scratch: scratch, batchSize: 40, maxBuffered: 100)
         client.register(DataflowBuilder.predefined("alexnet"))
@@ -60,7 +62,7 @@ final class CaptureTests: XCTestCase {
         while client.stats.deliveryFailures == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         XCTAssertGreaterThan(client.stats.deliveryFailures, 0)
 
-        let store = try ProvStore(path: scratch.database)
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withServer(store, port: port) {
             XCTAssertTrue(client.flush(timeout: .seconds(20)))
@@ -79,11 +81,11 @@ final class CaptureTests: XCTestCase {
     /// The server stops while a client sends over its kept-alive connection, then comes back on
     /// the same database: every event is stored once.
     func testServerRestartMidStreamLosesNothing() async throws {
-        let scratch = try Scratch()
+        let scratch = try TestDatabase()
         let port = freePort()
         let client = testClient(url: "http://127.0.0.1:\(port)", scratch: scratch, batchSize: 50)
         client.register(DataflowBuilder.predefined("alexnet"))
-        let first = try ProvStore(path: scratch.database)
+        let first = try ProvStore.open(scratch.location)
         try await withServer(first, port: port) {
             sendTraining(client, epochs: 300)
             XCTAssertTrue(client.flush(timeout: .seconds(20)))
@@ -91,7 +93,7 @@ final class CaptureTests: XCTestCase {
         first.close()
         sendTraining(client, epochs: 300)  // the server is gone: spooled
         XCTAssertFalse(client.flush(timeout: .milliseconds(200)))
-        let second = try ProvStore(path: scratch.database)
+        let second = try ProvStore.open(scratch.location)
         defer { second.close() }
         try await withServer(second, port: port) {
             sendTraining(client, epochs: 300)
@@ -105,8 +107,8 @@ final class CaptureTests: XCTestCase {
 
     /// A batch whose acknowledgement is lost is sent again and stored once (idempotency keys).
     func testLostAcknowledgementIsStoredOnce() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let transport = LosingTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)), lose: 2)
@@ -124,8 +126,8 @@ final class CaptureTests: XCTestCase {
 
     /// A bad event (wrong number of values) is dropped; the rest of its batch is stored.
     func testBadEventIsDroppedAndTheRestStored() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let client = testClient(url: url, scratch: scratch, batchSize: 1000)
@@ -148,7 +150,7 @@ final class CaptureTests: XCTestCase {
     /// With nothing listening, capture neither throws nor waits; what was captured survives the
     /// client in its spool and the next client of that server delivers it.
     func testUnreachableServerSpoolsAndTheNextClientReplays() async throws {
-        let scratch = try Scratch()
+        let scratch = try TestDatabase()
         let port = freePort()
         let url = "http://127.0.0.1:\(port)"
         let first = testClient(url: url, scratch: scratch, batchSize: 100)
@@ -161,7 +163,7 @@ final class CaptureTests: XCTestCase {
         // After close, capture still neither throws nor loses: it goes to the spool.
         first.enqueue(TaskEvent(dataflow: "alexnet", execution: "late", transformation: "trainingmodel", task: "1", status: .finished))
 
-        let store = try ProvStore(path: scratch.database)
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withServer(store, port: port) {
             let second = testClient(url: url, scratch: scratch, adopt: true)

@@ -1,8 +1,10 @@
 @testable import DNNProvClient
+import DNNProvPostgres
 import DNNProvModel
 import DNNProvStore
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 final class EncodingTests: XCTestCase {
     private func event(_ rows: [[Value]]) -> TaskEvent {
@@ -86,8 +88,8 @@ final class EncodingTests: XCTestCase {
 
     /// The predefined dataflow is what the server registers, with the seeds' tables.
     func testPredefinedDataflowRegisters() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         let spec = DataflowBuilder.predefined("alexnet", validation: true)
             .transformation("Filters").output("oFilters", [.text("FILTER")])

@@ -1,3 +1,4 @@
+import DNNProvPostgres
 import DNNProvClient
 import DNNProvModel
 import DNNProvServer
@@ -9,15 +10,16 @@ import XCTest
 
 #if canImport(Glibc)
 import Glibc
+import DNNProvTestSupport
 #endif
 
 /// HTTPS to a server whose certificate the system does not trust (self-signed, as from a private
 /// CA): delivered with `caFile`, refused without it, and never a crash.
 final class HTTPSTests: XCTestCase {
     func testCAFileLetsTheSenderAndTheReadClientTrustTheServer() async throws {
-        let scratch = try Scratch()
+        let scratch = try TestDatabase()
         let (cert, key) = try makeSelfSignedCertificate(in: scratch.directory)
-        let store = try ProvStore(path: scratch.database)
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         let port = freePort()
         try await withServer(store, configuration: .init(port: port, tls: .init(certificate: cert, privateKey: key)), waitUntilListening: true) {
@@ -34,9 +36,9 @@ final class HTTPSTests: XCTestCase {
     }
 
     func testWithoutTheCAFileNothingIsSentAndTheErrorSaysWhatToSet() async throws {
-        let scratch = try Scratch()
+        let scratch = try TestDatabase()
         let (cert, key) = try makeSelfSignedCertificate(in: scratch.directory)
-        let store = try ProvStore(path: scratch.database)
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         let port = freePort()
         try await withServer(store, configuration: .init(port: port, tls: .init(certificate: cert, privateKey: key)), waitUntilListening: true) {
@@ -59,7 +61,7 @@ final class HTTPSTests: XCTestCase {
         }
     }
 
-    private static func configuration(url: String, caFile: String?, scratch: Scratch) -> ClientConfiguration {
+    private static func configuration(url: String, caFile: String?, scratch: TestDatabase) -> ClientConfiguration {
         var config = ClientConfiguration(
             url: url, batchSize: 100, batchInterval: .milliseconds(20), spoolDirectory: scratch.spool,
             adoptOrphanSpools: false, requestTimeout: .seconds(5), initialBackoff: .milliseconds(50),

@@ -1,15 +1,17 @@
+import DNNProvPostgres
 import DNNProvClient
 import DNNProvModel
 import DNNProvServer
 import DNNProvStore
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 /// How the sender reacts to answers other than 200: retry later (503, 429), split (413).
 final class ServerAnswerTests: XCTestCase {
     func testUnavailableAndTooManyRequestsAreRetried() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let transport = AnsweringTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5))) { path, _, n in
@@ -29,8 +31,8 @@ final class ServerAnswerTests: XCTestCase {
     /// A 4xx that is not dnnprov's (another service on that port, a proxy's 404) drops nothing:
     /// the data waits in the spool as for a server that is down.
     func testForeignRefusalsKeepTheData() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let transport = AnsweringTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)), body: "<html>Not Found</html>") { path, _, n in
@@ -47,8 +49,8 @@ final class ServerAnswerTests: XCTestCase {
     }
 
     func testTooLargeBatchesAreSplit() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             // As if the server's body limit were ~8 KB.
@@ -69,8 +71,8 @@ final class ServerAnswerTests: XCTestCase {
     /// A busy server (429 + `Retry-After: 1`): the sender does not come back before that second is
     /// over, capture meanwhile does not wait, and every event is stored once.
     func testRetryAfterIsWaitedAndNothingIsLost() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let transport = BusyTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)),
@@ -97,8 +99,8 @@ final class ServerAnswerTests: XCTestCase {
 
     /// A `Retry-After` beyond `maxRetryAfter` is cut to it: a bogus header cannot stall delivery.
     func testRetryAfterIsCapped() async throws {
-        let scratch = try Scratch()
-        let store = try ProvStore(path: scratch.database)
+        let scratch = try TestDatabase()
+        let store = try ProvStore.open(scratch.location)
         defer { store.close() }
         try await withLiveServer(store) { url in
             let transport = BusyTransport(HTTPTransport(url: url, token: nil, timeout: .seconds(5)),

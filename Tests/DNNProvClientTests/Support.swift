@@ -11,20 +11,12 @@ import XCTest
 
 #if canImport(Glibc)
 import Glibc
+import DNNProvTestSupport
 #endif
 
-/// A temporary directory for a database and a spool, removed at the end of the test.
-final class Scratch {
-    let directory: URL
-    var database: String { directory.appendingPathComponent("prov.sqlite").path }
-    var spool: String { directory.appendingPathComponent("spool").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dnnprov-client-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
+extension TestDatabase {
+    /// The client's spool folder, in the scratch folder.
+    var spool: String { file("spool") }
 
     /// Lines in the spool files (records not yet delivered).
     func spooledLines() -> Int {
@@ -92,7 +84,7 @@ extension ProvStore {
 }
 
 /// A client configured for tests: small batches, short backoff, its own spool directory.
-func testClient(url: String, scratch: Scratch, batchSize: Int = 100, maxBuffered: Int = 100_000,
+func testClient(url: String, scratch: TestDatabase, batchSize: Int = 100, maxBuffered: Int = 100_000,
                 transport: (any BatchTransport)? = nil, adopt: Bool = false) -> ProvenanceClient {
     let config = ClientConfiguration(
         url: url, batchSize: batchSize, batchInterval: .milliseconds(20), maxBufferedEvents: maxBuffered,

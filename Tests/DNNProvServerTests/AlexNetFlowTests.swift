@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 /// The AlexNet flow of the seeds end to end over loopback HTTP: the Keras-Prov dataflow, three
 /// trainings, adaptations, tests; then the seeds' queries return what was sent.
 final class AlexNetFlowTests: XCTestCase {
     func testSeedQueriesReturnWhatWasSent() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             let reg = try await api.post("/api/v1/dataflows", json: AlexNet.spec)
             XCTAssertEqual(reg.status, .created, reg.text)
             for r in AlexNet.runs.indices {
@@ -102,12 +103,12 @@ final class AlexNetFlowTests: XCTestCase {
             XCTAssertEqual(q4.doubles("learning_rate"), [AlexNet.runs[0].learningRate])
 
             let q5 = try await api.query("""
-                select i.trainingmodel_task_id, i.optimizer_name, i.learning_rate, i.num_epochs, i.batch_size,
-                       max(o.accuracy) as best_accuracy
+                select i.trainingmodel_task_id, i.optimizer_name, i.learning_rate, i.num_epochs, i.batch_size, o.best_accuracy
                 from ds_itrainingmodel i
-                join ds_otrainingmodel o on o.trainingmodel_task_id = i.trainingmodel_task_id
-                group by i.trainingmodel_task_id
-                order by best_accuracy desc limit 3;
+                join (select trainingmodel_task_id, max(accuracy) as best_accuracy
+                      from ds_otrainingmodel group by trainingmodel_task_id) o
+                  on o.trainingmodel_task_id = i.trainingmodel_task_id
+                order by o.best_accuracy desc limit 3;
                 """)
             XCTAssertEqual(q5.strings("optimizer_name"), ["adam", "sgd", "rmsprop"])
             XCTAssertEqual(q5.doubles("num_epochs"), [20, 20, 20])

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 /// What the three DfAnalyzer client variants really send (shared/fixtures/dfanalyzer) produces
 /// the rows the fixtures' README lists, and so does the text format.
@@ -15,8 +16,8 @@ final class DfAnalyzerCompatibilityTests: XCTestCase {
     }
 
     private func replay(_ variant: String, extra: ((LiveAPI) async throws -> Void)? = nil) async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             for call in try Fixtures.calls(variant) {
                 XCTAssertTrue(call.path.hasPrefix("//"), "the fixtures use the clients' double slash")
                 // Old clients send `application/text` or nothing; the body is read as JSON anyway.
@@ -84,8 +85,8 @@ final class DfAnalyzerCompatibilityTests: XCTestCase {
     }
 
     func testTextFormat() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             let spec = """
                 dataflow(alexnet)
                 program(train, /runs/train.py)
@@ -133,8 +134,8 @@ final class DfAnalyzerCompatibilityTests: XCTestCase {
     /// Keras-Prov without validation data sends 5 values where the spec has 7 attributes;
     /// DfAnalyzer dropped those rows. dnnprov keeps them and says so.
     func testShortRowsAreKeptOnDfAnalyzerEndpoints() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             let spec: [String: Any] = ["tag": "k", "transformations": [["tag": "trainingmodel", "sets": [
                 ["tag": "otrainingmodel", "type": "OUTPUT", "attributes": AlexNet.attrs([
                     ("LOSS", "NUMERIC"), ("EPOCH", "NUMERIC"), ("VAL_LOSS", "NUMERIC")])]]]]]

@@ -1,4 +1,5 @@
 @testable import DNNProvServer
+import DNNProvPostgres
 import DNNProvClient
 import DNNProvModel
 import DNNProvStore
@@ -8,6 +9,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import XCTest
+import DNNProvTestSupport
 
 /// DfAnalyzer's query language (docs/dfanalyzer.md, "Query language"): the parser, the SQL it
 /// generates over the predefined DL dataflow, the rows that SQL returns against hand-written
@@ -101,8 +103,8 @@ final class DfQueryTests: XCTestCase {
 
     /// The predefined DL dataflow (DESIGN.md §2), as the store has it.
     func predefinedGraph() async throws -> DfDataflowGraph {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         _ = try await store.register(DataflowBuilder.predefined("dl").spec)
         return try DfDataflowGraph(store: store, dataflow: "dl")
@@ -297,8 +299,8 @@ final class DfQueryTests: XCTestCase {
 
     /// The same over HTTP, run against stored rows: 2xx or 4xx, never a 5xx.
     func testMutatedQueriesNeverGet5xx() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: AlexNet.spec, expect: .created)
             for batch in AlexNet.batches(run: 0) { try await api.post("/api/v1/batch", json: ["events": batch], expect: .ok) }
             let valid = "mapping(hybrid)\nsource(itrainingmodel)\ntarget(oadaptation)\n"
@@ -337,8 +339,8 @@ final class DfQueryTests: XCTestCase {
     }
 
     func testMappingsReturnTheRowsOfHandWrittenSQL() async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         try await epochFlow(store)
         let options = QueryOptions(dataflow: "epochs")
@@ -364,8 +366,8 @@ final class DfQueryTests: XCTestCase {
     /// hand-written one does; `/query_interface` (form field, raw body, CSV or JSON) and
     /// `/api/v1/dataflows/{tag}/dfquery` give the same rows.
     func testRoutesAnswerTheRowsOfHandWrittenSQL() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: AlexNet.spec, expect: .created)
             for r in AlexNet.runs.indices {
                 for batch in AlexNet.batches(run: r) {
@@ -463,8 +465,8 @@ final class DfQueryTests: XCTestCase {
     // MARK: roles and scopes
 
     func testReadersUseItAndScopesHideOtherDataflows() async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         for tag in ["alexnet", "secret"] {
             _ = try await store.register(SmallFlow.spec(tag))

@@ -1,3 +1,4 @@
+import DNNProvPostgres
 import DNNProvServer
 import DNNProvStore
 import Foundation
@@ -5,6 +6,7 @@ import HTTPTypes
 import HummingbirdTesting
 import NIOCore
 import XCTest
+import DNNProvTestSupport
 
 /// Mutated versions of valid requests, sent to every write route and the query route: whatever
 /// the bytes, the answer is 2xx or 4xx, never a 5xx or a crash, and the server keeps answering.
@@ -53,8 +55,8 @@ final class FuzzTests: XCTestCase {
     }
 
     func testMutatedRequestsNeverGet5xx() async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         let app = try buildApplication(store: store, configuration: ServerConfiguration(port: 0))
         let spec = String(decoding: try JSONSerialization.data(withJSONObject: SmallFlow.specJSON("fuzz")), as: UTF8.self)

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import XCTest
+import DNNProvTestSupport
 
 /// The security hardening (issue 6) seen from outside: real `dnnprov serve` processes on
 /// loopback, driven by many concurrent raw-socket clients. Durability under SIGKILL with 50
@@ -18,8 +19,8 @@ final class HardeningProcessTests: XCTestCase {
     func testKillNineUnderFiftyClientsLosesNothingAndStoresOnce() throws {
         let started = Date()
         defer { print("[hardening] kill -9 under 50 clients: \(elapsed(started))") }
-        let db = try TempDatabase()
-        var server = try ServerProcess(database: db.path)
+        let db = try TestDatabase()
+        var server = try ServerProcess(database: db.location)
         XCTAssertEqual(try RawHTTP.post(server.port, "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
 
         let clients = 50, batches = 30, perBatch = 10
@@ -56,7 +57,7 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertGreaterThan(ackedIDs.count, 0)
         XCTAssertLessThan(ackedIDs.count, total, "the kill came too late to test anything")
 
-        server = try ServerProcess(database: db.path)
+        server = try ServerProcess(database: db.location)
         defer { server.stop() }
         let port2 = server.port
         let before = try sqlRows(port2, "select loss from ds_otrainingmodel").compactMap { ($0.first as? NSNumber)?.intValue }
@@ -126,8 +127,8 @@ final class HardeningProcessTests: XCTestCase {
     func testOverloadAnswers429WithRetryAfterAndBoundedMemory() throws {
         let started = Date()
         defer { print("[hardening] overload burst: \(elapsed(started))") }
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path, arguments: ["--ingest-queue", "4"],
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location, arguments: ["--ingest-queue", "4"],
                                        stderrFile: db.directory.appendingPathComponent("server.log").path)
         defer { server.stop() }
         XCTAssertEqual(try RawHTTP.post(server.port, "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
@@ -208,8 +209,8 @@ final class HardeningProcessTests: XCTestCase {
     func testCrossOriginFormPostIsRefused() throws {
         let started = Date()
         defer { print("[hardening] cross-origin: \(elapsed(started))") }
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path)
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location)
         defer { server.stop() }
         let port = server.port
         XCTAssertEqual(try RawHTTP.post(port, "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
@@ -261,8 +262,8 @@ final class HardeningProcessTests: XCTestCase {
         defer { print("[hardening] starvation: \(elapsed(started))") }
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let workers = max(4, cores)
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path, arguments: workers == 4 ? [] : ["--query-workers", String(workers)])
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location, arguments: workers == 4 ? [] : ["--query-workers", String(workers)])
         defer { server.stop() }
         let port = server.port
         XCTAssertEqual(try RawHTTP.post(port, "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
@@ -352,8 +353,8 @@ final class HardeningProcessTests: XCTestCase {
     func testQueriesPerClientLimit() throws {
         let started = Date()
         defer { print("[hardening] queries per client: \(elapsed(started))") }
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path)
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location)
         defer { server.stop() }
         let port = server.port
         XCTAssertEqual(try RawHTTP.post(port, "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
@@ -382,13 +383,13 @@ final class HardeningProcessTests: XCTestCase {
     func testTokensOnARealProcess() throws {
         let started = Date()
         defer { print("[hardening] tokens: \(elapsed(started))") }
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path, arguments: ["--require-tokens"])
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location, arguments: ["--require-tokens"])
         defer { server.stop() }
         let port = server.port
 
         func create(_ role: String, name: String) throws -> String {
-            let r = try DNNProvBinary.run(["token", "create", "--role", role, "--name", name, "--db", db.path])
+            let r = try DNNProvBinary.run(["token", "create", "--role", role, "--name", name, "--db", db.location])
             XCTAssertEqual(r.status, 0, r.stderr)
             let secret = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             XCTAssertTrue(secret.hasPrefix("dnp_") && !secret.contains("\n"), "one line starting with dnp_: \(r.stdout)")
@@ -426,7 +427,7 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertEqual(rows, [1], "only the writer's batch is stored")
 
         // Revocation through the CLI, on the file, while the server runs.
-        let list = try DNNProvBinary.run(["token", "list", "--db", db.path, "--format", "json"])
+        let list = try DNNProvBinary.run(["token", "list", "--db", db.location, "--format", "json"])
         XCTAssertEqual(list.status, 0, list.stderr)
         let parsed = try? JSONSerialization.jsonObject(with: Data(list.stdout.utf8))
         let entries = tokenEntries(parsed)
@@ -434,7 +435,7 @@ final class HardeningProcessTests: XCTestCase {
         guard let id = entries.first(where: { $0["name"] as? String == "trainer" }).flatMap({ ($0["id"] as? NSNumber)?.intValue }) else {
             return XCTFail("no token named trainer with an id in `token list --format json`: \(list.stdout)")
         }
-        let revoke = try DNNProvBinary.run(["token", "revoke", String(id), "--db", db.path])
+        let revoke = try DNNProvBinary.run(["token", "revoke", String(id), "--db", db.location])
         XCTAssertEqual(revoke.status, 0, revoke.stderr)
         let revokedAt = Date()
         var status = 0
@@ -459,9 +460,9 @@ final class HardeningProcessTests: XCTestCase {
         XCTAssertTrue(flat.contains("--insecure"), "serve --help documents --insecure: \(help.stdout)")
         XCTAssertTrue(flat.contains("On any other address they are, unless --insecure is given"),
                       "serve --help says tokens are required off loopback: \(help.stdout)")
-        let db = try TempDatabase()
+        let db = try TestDatabase()
         do {
-            let server = try ServerProcess(database: db.path, host: "0.0.0.0", stderrFile: db.directory.appendingPathComponent("server.log").path)
+            let server = try ServerProcess(database: db.location, host: "0.0.0.0", stderrFile: db.directory.appendingPathComponent("server.log").path)
             defer { server.stop() }
             let list = try RawHTTP.get(server.port, "/api/v1/dataflows")
             XCTAssertEqual(list.status, 401, "a server on 0.0.0.0 without --insecure answered an anonymous read: \(list.status) \(list.text)")

@@ -1,8 +1,10 @@
+import DNNProvPostgres
 import DNNProvClient
 import DNNProvModel
 import DNNProvStore
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 /// `dnnprov import mlflow|tensorboard|csv` (docs/import.md): the TFRecord and protobuf reader on
 /// a file written here byte by byte and on one written by tensorboardX, the CSVLogger reader, the
@@ -206,7 +208,7 @@ final class ImportTests: XCTestCase {
             XCTAssertEqual(t["rows"] as? Int, round == 0 ? 8 : 0)
             XCTAssertEqual(t["duplicates"] as? Int, round == 0 ? 0 : 10)
         }
-        let store = try ProvStore(path: db, readOnly: true)
+        let store = try ProvStore.open(db, readOnly: true)
         defer { store.close() }
         let runs = try await store.query(
             "select e.tag, t.status, count(o.id), max(o.accuracy), min(o.loss), max(o.epoch), max(o.step) from ds_otrainingmodel o join task t on t.id = o.trainingmodel_task_id join dataflow_execution e on e.id = t.df_exec group by 1, 2 order by 1",
@@ -274,7 +276,7 @@ extension ImportTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = dir.appendingPathComponent("prov.sqlite").path
         do {
-            let store = try ProvStore(path: db)
+            let store = try ProvStore.open(db)
             _ = try await store.register(DataflowBuilder.predefined("keras", validation: true).spec)
             store.close()
         }
@@ -284,7 +286,7 @@ extension ImportTests {
             let r = try DNNProvBinary.run(["import"] + args + ["--dataflow", "keras", "--db", db])
             XCTAssertEqual(r.status, 0, r.stderr)
         }
-        let store = try ProvStore(path: db, readOnly: true)
+        let store = try ProvStore.open(db, readOnly: true)
         defer { store.close() }
         let rows = try await store.query("select epoch, step, loss, val_loss, learning_rate from ds_otrainingmodel order by id",
                                          options: QueryOptions(dataflow: "keras")).rows

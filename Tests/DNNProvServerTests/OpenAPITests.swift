@@ -1,3 +1,4 @@
+import DNNProvPostgres
 import DNNProvServer
 import DNNProvStore
 import Foundation
@@ -6,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import XCTest
+import DNNProvTestSupport
 
 /// The OpenAPI document (`GET /openapi.json`) against the real router: every route is described,
 /// and nothing is described that the server does not serve. scripts/schemathesis checks the
@@ -79,8 +81,8 @@ final class OpenAPITests: XCTestCase {
     }
 
     func testEveryRouteIsDocumentedAndEveryDocumentedRouteExists() throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         let router = buildRouter(store: store, configuration: ServerConfiguration())
         let served = Set(router.routes.map { Operation(method: $0.method.rawValue.uppercased(), path: Self.openAPIPath($0.path.description)) })
@@ -118,8 +120,8 @@ final class OpenAPITests: XCTestCase {
     }
 
     func testServedAsJSON() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.client.execute(uri: "/openapi.json", method: .get) { r in
                 XCTAssertEqual(r.status, .ok)
                 let type = r.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) }

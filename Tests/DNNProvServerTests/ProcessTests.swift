@@ -3,13 +3,14 @@ import Foundation
 import FoundationNetworking
 #endif
 import XCTest
+import DNNProvTestSupport
 
 /// The CLI and the server as real processes: output formats, error messages and exit codes,
 /// and durability when the server is killed with SIGKILL while clients send.
 final class ProcessTests: XCTestCase {
     func testCLIQueriesAServerAndAFile() throws {
-        let db = try TempDatabase()
-        let server = try ServerProcess(database: db.path)
+        let db = try TestDatabase()
+        let server = try ServerProcess(database: db.location)
         defer { server.stop() }
         XCTAssertEqual(try HTTP.post(server.url + "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
         let batch = ["events": [SmallFlow.event(key: "c1", rows: [[0.5, 1], [0.25, 2]]),
@@ -28,22 +29,23 @@ final class ProcessTests: XCTestCase {
         let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         XCTAssertEqual((obj?["rows"] as? [[Int]])?.first?.first, 2)
 
-        let direct = try DNNProvBinary.run(["query", "--db", db.path, "--format", "csv", "select max(epoch) as e from ds_otrainingmodel"])
+        let direct = try DNNProvBinary.run(["query", "--db", db.location, "--format", "csv", "select max(epoch) as e from ds_otrainingmodel"])
         XCTAssertEqual(direct.stdout, "e\n2.0\n", direct.stderr)
 
         let dataflows = try DNNProvBinary.run(["dataflows", "--url", server.url])
         XCTAssertTrue(dataflows.stdout.contains("mnist"), dataflows.stdout)
-        let tasks = try DNNProvBinary.run(["tasks", "mnist", "--db", db.path, "--format", "csv"])
+        let tasks = try DNNProvBinary.run(["tasks", "mnist", "--db", db.location, "--format", "csv"])
         XCTAssertTrue(tasks.stdout.contains("1,1,trainingmodel,run-1,RUNNING"), tasks.stdout)
 
         // Errors: a message on stderr and a non-zero exit code.
         let checks: [([String], String)] = [
-            (["query", "--url", server.url, "select * from nowhere"], "no such table"),
+            // The database's words ("no such table: nowhere", 'relation "nowhere" does not exist').
+            (["query", "--url", server.url, "select * from nowhere"], "nowhere"),
             (["query", "--url", server.url, "delete from task"], "read-only"),
             (["tasks", "ghost", "--url", server.url], "unknown dataflow 'ghost'"),
             (["query", "--url", "http://127.0.0.1:1", "select 1"], "cannot reach"),
-            (["query", "--db", db.path + ".missing", "select 1"], "no database file"),
-            (["query", "--db", db.path, "--url", server.url, "select 1"], "not both"),
+            (["query", "--db", db.location + ".missing", "select 1"], TestDatabase.backend == .postgres ? "does not exist" : "no database file"),
+            (["query", "--db", db.location, "--url", server.url, "select 1"], "not both"),
         ]
         for (args, message) in checks {
             let r = try DNNProvBinary.run(args)
@@ -55,8 +57,8 @@ final class ProcessTests: XCTestCase {
     /// Acknowledged means committed: after a SIGKILL mid-stream and a restart, every
     /// acknowledged event is there, and re-sending the unacknowledged ones stores each once.
     func testKillNineLosesNoAcknowledgedEvent() throws {
-        let db = try TempDatabase()
-        var server = try ServerProcess(database: db.path)
+        let db = try TestDatabase()
+        var server = try ServerProcess(database: db.location)
         XCTAssertEqual(try HTTP.post(server.url + "/api/v1/dataflows", json: SmallFlow.spec).status, 201)
 
         let acked = AckedKeys()
@@ -80,7 +82,7 @@ final class ProcessTests: XCTestCase {
         let ackedKeys = acked.all
         XCTAssertGreaterThan(ackedKeys.count, 0)
 
-        server = try ServerProcess(database: db.path)
+        server = try ServerProcess(database: db.location)
         defer { server.stop() }
         let stored = try HTTP.post(server.url + "/api/v1/query", json: ["sql": "select key from idempotency_key", "limit": 1_000_000])
         let rows = (try JSONSerialization.jsonObject(with: stored.body) as? [String: Any])?["rows"] as? [[String]] ?? []

@@ -2,6 +2,7 @@ import DNNProvModel
 import DNNProvStore
 import Foundation
 import XCTest
+import DNNProvTestSupport
 
 /// W3C PROV export, import and lineage over HTTP (docs/prov-mapping.md), on the seeds' AlexNet
 /// flow with its Filters activity, adaptations and tests.
@@ -23,8 +24,8 @@ final class ProvExportTests: XCTestCase {
     }
 
     func testEveryFormatWithItsMediaType() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await Self.load(api)
             let expected = [("prov-json", "application/json", "{\"prefix\""), ("prov-n", "text/provenance-notation", "document"),
                             ("prov-o", "text/turtle", "@prefix prov:"), ("dot", "text/vnd.graphviz", "digraph")]
@@ -41,8 +42,8 @@ final class ProvExportTests: XCTestCase {
     }
 
     func testPROVJSONCountsMatchTheStore() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await Self.load(api)
             let doc = try await api.get("/api/v1/dataflows/alexnet/prov").object
             let rows = try await Self.count(api, """
@@ -69,8 +70,8 @@ final class ProvExportTests: XCTestCase {
     }
 
     func testLineageAnswersQ6AndQ8() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await Self.load(api)
             // Q8: the worst training (rmsprop, grayscale): back from its best row to the filter.
             let worst = try await api.query("""
@@ -100,12 +101,12 @@ final class ProvExportTests: XCTestCase {
     }
 
     func testExportImportExportIsEquivalent() async throws {
-        let db = try TempDatabase(), other = try TempDatabase()
-        let first = try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase(), other = try TestDatabase()
+        let first = try await withLiveServer(database: db.location) { api in
             try await Self.load(api)
             return try await api.get("/api/v1/dataflows/alexnet/prov").text
         }
-        let (second, again) = try await withLiveServer(database: other.path) { api in
+        let (second, again) = try await withLiveServer(database: other.location) { api in
             let imported = try await api.request(.post, "/api/v1/prov", body: first)
             XCTAssertEqual(imported.status, .created, imported.text)
             let second = try await api.get("/api/v1/dataflows/alexnet/prov").text

@@ -1,9 +1,11 @@
+import DNNProvPostgres
 import DNNProvModel
 import DNNProvServer
 import DNNProvStore
 import Foundation
 import GRDB
 import XCTest
+import DNNProvTestSupport
 
 /// The runs table's summaries, the charts' series and the live stream, over loopback HTTP:
 /// what they answer is checked against the rows sent and against SQL over the same store.
@@ -23,8 +25,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testRunSummariesHoldHyperparametersAndMetricsAsSent() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await self.sendAlexNet(api)
             let answer = try await self.runs(api)
             XCTAssertEqual(answer.runs.map(\.execution), ["alexnet-run0", "alexnet-run1", "alexnet-run2"])
@@ -58,14 +60,20 @@ final class RunsAPITests: XCTestCase {
             }
             XCTAssertEqual(answer.runs.map { Int64($0.metrics["otrainingmodel"]?["accuracy"]?.count ?? 0) }, sql.ints("n").map { $0! })
             // Summaries are readable from SQL as well (a JSON column).
-            let fromSQL = try await api.query("select json_extract(summary, '$.metrics.otrainingmodel.loss.count') as n from run_summary order by exec_id")
-            XCTAssertEqual(fromSQL.ints("n"), [20, 20, 20])
+            let fromSQL = try await api.query("select summary from run_summary order by exec_id")
+            let counts = try fromSQL.strings("summary").map { text -> Int? in
+                let summary = try JSONSerialization.jsonObject(with: Data((text ?? "").utf8)) as? [String: Any]
+                let metrics = summary?["metrics"] as? [String: Any]
+                let loss = (metrics?["otrainingmodel"] as? [String: Any])?["loss"] as? [String: Any]
+                return (loss?["count"] as? NSNumber)?.intValue
+            }
+            XCTAssertEqual(counts, [20, 20, 20])
         }
     }
 
     func testStatusFollowsTasksAndARunThatFellSilentIsStale() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path, configuration: .init(port: 0, staleAfter: .seconds(1))) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location, configuration: .init(port: 0, staleAfter: .seconds(1))) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.spec, expect: .created)
             try await api.post("/api/v1/batch", json: ["events": [
                 SmallFlow.event(key: "a1", execution: "ok", rows: [[0.5, 1]]),
@@ -88,18 +96,19 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testSummariesAreBuiltForADatabaseWrittenBeforeThem() async throws {
-        let db = try TempDatabase()
-        let before = try await withLiveServer(database: db.path) { api in
+        try XCTSkipIf(TestDatabase.backend == .postgres, "a database of the version before summaries is a SQLite file (PostgreSQL came later, with them)")
+        let db = try TestDatabase()
+        let before = try await withLiveServer(database: db.location) { api in
             try await self.sendAlexNet(api)
             return try await self.runs(api)
         }
         // As a database of the previous version: no summaries, no migration record.
-        let queue = try DatabaseQueue(path: db.path)
+        let queue = try DatabaseQueue(path: db.location)
         try await queue.write { db in
             try db.execute(sql: "DROP TABLE run_summary; DROP TABLE saved_chart; DROP TABLE live_seq; DELETE FROM grdb_migrations WHERE identifier LIKE 'v4-%'")
         }
         try queue.close()
-        let after = try await withLiveServer(database: db.path) { api in try await self.runs(api) }
+        let after = try await withLiveServer(database: db.location) { api in try await self.runs(api) }
         XCTAssertEqual(after.runs.count, 3)
         for (a, b) in zip(after.runs, before.runs) {
             XCTAssertEqual(a.params, b.params)
@@ -110,8 +119,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testSeriesAreTheStoredRowsAndKeepTheExtremesWhenDownsampled() async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         _ = try await store.register(try SmallFlow.spec("long"))
         // 10,000 steps; one spike at step 7,777 and one dip at step 2,222.
         var events: [TaskEvent] = []
@@ -125,7 +134,7 @@ final class RunsAPITests: XCTestCase {
         }
         _ = try await store.ingest(events)
         store.close()
-        try await withLiveServer(database: db.path) { api in
+        try await withLiveServer(database: db.location) { api in
             let run = try await self.runs(api, "long").runs[0].id
             let full = try await api.get("/api/v1/dataflows/long/series?set=otrainingmodel&y=loss&x=epoch&runs=\(run)&points=100000")
             let all = try JSONDecoder().decode(SeriesAnswer.self, from: Data(full.text.utf8))
@@ -167,8 +176,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testLiveStreamPushesCommitsAndCatchesUpAfterAReconnect() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.spec, expect: .created)
             try await api.post("/api/v1/batch", json: ["events": [SmallFlow.event(key: "k1", rows: [[0.5, 1]])]], expect: .ok)
             let port = try XCTUnwrap(api.client.port)
@@ -222,15 +231,15 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testEventIDsGoOnAcrossARestart() async throws {
-        let db = try TempDatabase()
-        let lastSeen: String = try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        let lastSeen: String = try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.spec, expect: .created)
             let port = try XCTUnwrap(api.client.port)
             let stream = try SSEReader(port: port, path: "/api/v1/dataflows/mnist/live?since=0")
             try await api.post("/api/v1/batch", json: ["events": [SmallFlow.event(key: "r1", rows: [[0.5, 1]])]], expect: .ok)
             return try XCTUnwrap(try stream.until("run").last?.id)
         }
-        try await withLiveServer(database: db.path) { api in
+        try await withLiveServer(database: db.location) { api in
             let port = try XCTUnwrap(api.client.port)
             // Up to date when the server stopped: nothing missed, no reset; the next commit follows.
             let stream = try SSEReader(port: port, path: "/api/v1/dataflows/mnist/live", headers: ["Last-Event-ID": lastSeen])
@@ -245,8 +254,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testHyperparametersSurviveTheSummaryCacheStartingOver() async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         _ = try await store.register(try SmallFlow.spec("many"))
         // More runs in one job than the writer keeps summaries of, each with its hyperparameters.
@@ -267,8 +276,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testSavedChartsSurviveARestartAndMustBeReadOnly() async throws {
-        let db = try TempDatabase()
-        let saved = try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        let saved = try await withLiveServer(database: db.location) { api in
             try await self.sendAlexNet(api)
             let list = try await api.get("/api/v1/charts?dataflow=alexnet")
             let builtin = try JSONDecoder().decode([SavedChart].self, from: Data(list.text.utf8))
@@ -288,7 +297,7 @@ final class RunsAPITests: XCTestCase {
             try await api.request(.delete, "/api/v1/charts/seed-000-loss", body: nil, contentType: nil, expect: .conflict)
             return try JSONDecoder().decode(SavedChart.self, from: Data(created.text.utf8))
         }
-        try await withLiveServer(database: db.path) { api in
+        try await withLiveServer(database: db.location) { api in
             let listed = try await api.get("/api/v1/charts?dataflow=alexnet")
             let list = try JSONDecoder().decode([SavedChart].self, from: Data(listed.text.utf8))
             XCTAssertEqual(list.last, saved)
@@ -308,8 +317,8 @@ final class RunsAPITests: XCTestCase {
     }
 
     func testTheUIIsServedWithItsSecurityHeadersAndOldAddressesLeadToIt() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             let page = try await api.client.execute(uri: "/", method: .get) { $0 }
             XCTAssertEqual(page.status, .ok)
             XCTAssertTrue(page.headers[.contentType]?.hasPrefix("text/html") ?? false)

@@ -1,4 +1,5 @@
 @testable import DNNProvServer
+import DNNProvPostgres
 import DNNProvModel
 import DNNProvStore
 import Foundation
@@ -7,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import XCTest
+import DNNProvTestSupport
 
 /// Tokens and roles on every route, scoped readers, and the defects found by the security probe
 /// (issue 6), each as a regression test against the real router and a real SQLite file.
@@ -17,8 +19,8 @@ final class SecurityTests: XCTestCase {
 
     /// A store with two dataflows (`alexnet` with rows, `secret` with rows) and one token per kind.
     func withSecuredServer(_ body: @escaping @Sendable (LiveAPI, Tokens, ProvStore) async throws -> Void) async throws {
-        let db = try TempDatabase()
-        let store = try ProvStore(path: db.path)
+        let db = try TestDatabase()
+        let store = try ProvStore.open(db.location)
         defer { store.close() }
         for tag in ["alexnet", "secret"] {
             _ = try await store.register(SmallFlow.spec(tag))
@@ -37,9 +39,9 @@ final class SecurityTests: XCTestCase {
     /// the others answer 401 without one, 403 below their role, and neither with enough. A route
     /// added later without a place in `required` fails this test.
     func testEveryRouteHonoursRoles() async throws {
-        let db = try TempDatabase()
+        let db = try TestDatabase()
         // As (method, path) values: the router's descriptions are not Sendable.
-        let routes = buildRouter(store: try ProvStore(path: db.path), configuration: ServerConfiguration(auth: .required)).routes
+        let routes = buildRouter(store: try ProvStore.open(db.location), configuration: ServerConfiguration(auth: .required)).routes
             .map { (method: $0.method, path: $0.path.description) }
         XCTAssertGreaterThan(routes.count, 20)
         try await withSecuredServer { api, tokens, store in
@@ -205,8 +207,8 @@ final class SecurityTests: XCTestCase {
     // MARK: the probe's defects
 
     func testQueriesCannotReachMemoryFilesOrSchema() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.specJSON("alexnet"), expect: .created)
             for sql in ["SELECT fts3_tokenizer('simple')", "SELECT fts3_tokenizer('simple', x'0000000000000000')",
                         "SELECT * FROM pragma_database_list", "SELECT load_extension('/tmp/x.so')", "SELECT * FROM api_token",
@@ -214,7 +216,7 @@ final class SecurityTests: XCTestCase {
                         "CREATE VIRTUAL TABLE temp.t USING fts3tokenize(simple)", "SELECT * FROM fts3tokenize"] {
                 let r = try await api.queryResponse(sql, dataflow: nil)
                 XCTAssertTrue([.forbidden, .badRequest].contains(r.status), "\(sql): \(r.status) \(r.text)")
-                XCTAssertFalse(r.text.contains(db.path), "\(sql) revealed the path")
+                XCTAssertFalse(r.text.contains(db.location), "\(sql) revealed the path")
             }
             let health = try await api.get("/health")
             XCTAssertEqual(health.status, .ok)
@@ -223,12 +225,21 @@ final class SecurityTests: XCTestCase {
     }
 
     func testQueryAnswersHaveAByteBudget() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
-            let big = try await api.queryResponse("SELECT randomblob(1000000000)", dataflow: nil)
-            XCTAssertEqual(big.status, .contentTooLarge, big.text)
-            let many = try await api.queryResponse(
-                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 30) SELECT zeroblob(10000000) FROM c", dataflow: nil)
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
+            if TestDatabase.backend == .sqlite {
+                // One value past QueryPoolConfiguration.maxValueBytes: SQLite's own limit on what a
+                // statement may build. PostgreSQL bounds values itself (1 GB) and the byte budget
+                // below bounds the answer (see PostgresQueryEngine).
+                let big = try await api.queryResponse("SELECT randomblob(1000000000)", dataflow: nil)
+                XCTAssertEqual(big.status, .contentTooLarge, big.text)
+            }
+            // 30 values of 1 MiB (a text doubled 16 times), past the 16 MiB budget.
+            let many = try await api.queryResponse("""
+                WITH RECURSIVE s(x, n) AS (SELECT CAST('0123456789abcdef' AS TEXT), 0 UNION ALL SELECT x || x, n + 1 FROM s WHERE n < 16),
+                c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 30)
+                SELECT s.x FROM s, c WHERE s.n = 16
+                """, dataflow: nil)
             XCTAssertEqual(many.status, .ok, many.text)
             XCTAssertEqual(many.object["limit"] as? String, "bytes")
             XCTAssertEqual(many.object["truncated"] as? Bool, true)
@@ -240,8 +251,8 @@ final class SecurityTests: XCTestCase {
     }
 
     func testInputThatUsedToCrashOrLeakIsRefusedClearly() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.specJSON("alexnet"), expect: .created)
             // A time that does not fit: 400, and the server keeps serving.
             var event = SmallFlow.eventJSON("alexnet", execution: "x", epoch: 1)
@@ -278,8 +289,8 @@ final class SecurityTests: XCTestCase {
     }
 
     func testIdempotencyKeysAreScopedAndChecked() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             for tag in ["one", "two"] { try await api.post("/api/v1/dataflows", json: SmallFlow.specJSON(tag), expect: .created) }
             var a = SmallFlow.eventJSON("one", execution: "e", epoch: 1)
             a["key"] = "k-1"
@@ -299,9 +310,9 @@ final class SecurityTests: XCTestCase {
     }
 
     func testInputLimitsAreNamed() async throws {
-        let db = try TempDatabase()
+        let db = try TestDatabase()
         let config = ServerConfiguration(port: 0, limits: Limits(maxBodyBytes: 64 << 10, maxEventsPerRequest: 5, maxRowsPerRequest: 10, maxValueBytes: 100))
-        try await withLiveServer(database: db.path, configuration: config) { api in
+        try await withLiveServer(database: db.location, configuration: config) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.specJSON("alexnet"), expect: .created)
             let events = (1...6).map { SmallFlow.eventJSON("alexnet", execution: "e", epoch: $0) }
             try await assertTrue(try await api.post("/api/v1/batch", json: ["events": events], expect: .contentTooLarge).error.contains("--max-events"))
@@ -318,8 +329,8 @@ final class SecurityTests: XCTestCase {
     }
 
     func testCrossOriginRequestsAreRefused() async throws {
-        let db = try TempDatabase()
-        try await withLiveServer(database: db.path) { api in
+        let db = try TestDatabase()
+        try await withLiveServer(database: db.location) { api in
             try await api.post("/api/v1/dataflows", json: SmallFlow.specJSON("alexnet"), expect: .created)
             for origin in ["http://evil.example", "null"] {
                 let r = try await api.client.execute(

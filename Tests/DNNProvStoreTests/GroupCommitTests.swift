@@ -1,11 +1,13 @@
+import DNNProvPostgres
 import DNNProvModel
 import DNNProvStore
 import XCTest
+import DNNProvTestSupport
 
 final class GroupCommitTests: XCTestCase {
     /// Concurrent requests share commits; a bad one fails alone, the others are stored.
     func testConcurrentWritesAreIsolated() async throws {
-        let tmp = try TempStore()
+        let tmp = try TestDatabase()
         let store = try tmp.open()
         defer { store.close() }
         _ = try await store.register(trainingSpec)
@@ -38,7 +40,7 @@ final class GroupCommitTests: XCTestCase {
     }
 
     func testAcknowledgedWritesSurviveReopening() async throws {
-        let tmp = try TempStore()
+        let tmp = try TestDatabase()
         do {
             let store = try tmp.open()
             _ = try await store.register(trainingSpec)
@@ -61,7 +63,7 @@ final class GroupCommitTests: XCTestCase {
     }
 
     func testReadOnlyStoreRefusesWrites() async throws {
-        let tmp = try TempStore()
+        let tmp = try TestDatabase()
         let writer = try tmp.open()
         _ = try await writer.register(trainingSpec)
         writer.close()
@@ -74,6 +76,6 @@ final class GroupCommitTests: XCTestCase {
         }
         let r = try await reader.query("select tag from dataflow")
         XCTAssertEqual(r.rows.first?.first, .text("mnist"))
-        XCTAssertThrowsError(try ProvStore(path: tmp.directory.appendingPathComponent("missing.sqlite").path, readOnly: true))
+        XCTAssertThrowsError(try ProvStore.open(tmp.directory.appendingPathComponent("missing.sqlite").path, readOnly: true))
     }
 }

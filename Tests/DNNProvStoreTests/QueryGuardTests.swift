@@ -1,10 +1,11 @@
 import DNNProvModel
 import DNNProvStore
 import XCTest
+import DNNProvTestSupport
 
 final class QueryGuardTests: XCTestCase {
     func testOnlyReadingStatementsRun() async throws {
-        let tmp = try TempStore()
+        let tmp = try TestDatabase()
         let store = try tmp.open()
         defer { store.close() }
         _ = try await store.register(trainingSpec)
@@ -14,7 +15,10 @@ final class QueryGuardTests: XCTestCase {
         let r = try await store.query("select ';drop table task;' as s, \"epoch\" from ds_otrainingmodel -- ; delete from task\n;")
         XCTAssertEqual(r.rows.first?.first, .text(";drop table task;"))
         XCTAssertEqual(r.columns.map(\.name), ["s", "epoch"])
-        let info = try await store.query("PRAGMA table_info(task)")
+        // The schema is readable: SQLite's reading PRAGMAs, PostgreSQL's information_schema.
+        let info = try await store.query(TestDatabase.backend == .postgres
+            ? "select column_name from information_schema.columns where table_name = 'task'"
+            : "PRAGMA table_info(task)")
         XCTAssertTrue(info.rows.count > 5)
 
         for sql in ["delete from task", "pragma writable_schema = 1", "attach ':memory:' as m", "select 1; select 2",
@@ -31,7 +35,7 @@ final class QueryGuardTests: XCTestCase {
     }
 
     func testColumnsFollowTheSeedsLayout() async throws {
-        let tmp = try TempStore()
+        let tmp = try TestDatabase()
         let store = try tmp.open()
         defer { store.close() }
         var spec = trainingSpec

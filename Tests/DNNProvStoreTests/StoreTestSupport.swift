@@ -1,20 +1,7 @@
 import DNNProvModel
 import DNNProvStore
 import Foundation
-
-final class TempStore {
-    let directory: URL
-    var path: String { directory.appendingPathComponent("prov.sqlite").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dnnprov-store-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
-
-    func open(readOnly: Bool = false) throws -> ProvStore { try ProvStore(path: path, readOnly: readOnly) }
-}
+import DNNProvTestSupport
 
 let trainingSpec = DataflowSpec(tag: "mnist", transformations: [
     TransformationSpec(tag: "trainingmodel", sets: [

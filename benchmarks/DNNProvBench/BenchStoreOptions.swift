@@ -7,7 +7,7 @@ import Foundation
 struct BenchStoreOptions: ParsableArguments {
     @Option(help: "Runs (executions, one training each).") var executions = 10_000
     @Option(help: "Epochs per run.") var epochs = 100
-    @Option(help: "Database file; reused when it already holds the data, else populated (default: a temporary file).")
+    @Option(help: "Database: a SQLite file or a postgresql:// URL; reused when it already holds the data, else populated (default: a temporary file).")
     var db: String?
 
     /// Opens (populating when needed) the store, runs `body` on it, then closes it and removes

@@ -1,4 +1,5 @@
 import DNNProvModel
+import DNNProvPostgres
 import DNNProvStore
 import Foundation
 
@@ -6,7 +7,7 @@ extension BenchWorkload {
     /// The store at `path` holding `executions` runs x `epochs` epochs: reused when it already
     /// holds them, populated when empty.
     static func store(at path: String, executions: Int, epochs: Int) async throws -> ProvStore {
-        let store = try ProvStore(path: path)
+        let store = try ProvStore.open(path)
         let existing = (try? await count(store, "select count(*) from ds_otrainingmodel")) ?? 0
         if existing >= executions * epochs {
             print("reusing \(path): \(grouped(Double(existing))) epoch rows")

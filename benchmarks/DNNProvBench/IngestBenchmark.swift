@@ -27,10 +27,18 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Flag(help: "Throughput with tokens off and on: alternating rounds, each on a fresh server; values/s of both and the ratio.")
     var compareAuth = false
     @Option(help: "Rounds of each mode for --compare-auth.") var rounds = 3
+    @Option(help: "The servers' database: a SQLite file (default: a temporary one) or a postgresql:// URL of an empty database.")
+    var db: String?
+    @Option(help: "Server instances on the database (more than one needs PostgreSQL); the clients are spread over them.")
+    var instances = 1
 
     func validate() throws {
         guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         guard !(compareAuth && (tokenAuth || mlflow)) else { throw ValidationError("--compare-auth runs both modes; no --token-auth or --mlflow with it") }
+        guard instances >= 1, instances == 1 || db?.hasPrefix("postgres") == true else {
+            throw ValidationError("--instances above 1 needs --db postgresql://...: several servers share one PostgreSQL database")
+        }
+        guard !(compareAuth && db != nil) else { throw ValidationError("--compare-auth uses a fresh database per run; no --db with it") }
     }
 
     func run() async throws {
@@ -39,10 +47,16 @@ struct IngestBenchmark: AsyncParsableCommand {
             try await compareAuthModes(counts: counts)
             return
         }
-        let proc = try ServerProcess(binary: server, requireTokens: tokenAuth)
-        defer { proc.stop() }
-        try await proc.waitUntilReady()
-        print("dnnprov ingest benchmark: server \(server) on \(proc.url), database \(proc.database), tokens \(tokenAuth ? "required (writer token)" : "off")")
+        // One server first: it creates the schema (and the token) before the others start.
+        var procs = [try ServerProcess(binary: server, database: db, requireTokens: tokenAuth)]
+        defer { for p in procs { p.stop() } }
+        try await procs[0].waitUntilReady()
+        for _ in 1..<instances {
+            procs.append(try ServerProcess(binary: server, database: procs[0].database, token: procs[0].token))
+            try await procs.last!.waitUntilReady()
+        }
+        let proc = procs[0]
+        print("dnnprov ingest benchmark: server \(server) on \(procs.map(\.url).joined(separator: ", ")), database \(proc.database), tokens \(tokenAuth ? "required (writer token)" : "off")")
         print("workload: per-epoch rows of \(BenchWorkload.epochValues) values, \(epochs) epochs per run, batches of \(batchSize) events, \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
         let spoolRoot = try scratchDirectory("dnnprov-bench-spool")
@@ -55,11 +69,12 @@ struct IngestBenchmark: AsyncParsableCommand {
         var results: [(Int, Double)] = []
         for n in counts {
             let before = try await storedValues(query)
-            let cpu0 = (proc.cpuSeconds, ServerProcess.cpuSeconds(pid: "self"))
-            let r = try runPhase(clients: n, proc: proc, spoolRoot: spoolRoot)
-            let cpu = "\(fixed(proc.cpuSeconds - cpu0.0, 1)) / \(fixed(ServerProcess.cpuSeconds(pid: "self") - cpu0.1, 1))"
+            let serverCPU = { procs.reduce(0) { $0 + $1.cpuSeconds } }
+            let cpu0 = (serverCPU(), ServerProcess.cpuSeconds(pid: "self"))
+            let r = try runPhase(clients: n, procs: procs, spoolRoot: spoolRoot)
+            let cpu = "\(fixed(serverCPU() - cpu0.0, 1)) / \(fixed(ServerProcess.cpuSeconds(pid: "self") - cpu0.1, 1))"
             let after = try await storedValues(query)
-            let mem = proc.memory()
+            let mem = procs.map { $0.memory() }.max { max($0.hwm ?? 0, $0.polledPeak) < max($1.hwm ?? 0, $1.polledPeak) }!
             let verified = after - before == r.values ? "yes (\(grouped(Double(after - before))) values counted)" : "NO: counted \(after - before), acknowledged \(r.values)"
             let lat = Percentiles(r.latencies)
             print("\(padded(String(n), 8)) \(padded(grouped(Double(r.values) / r.elapsed), 12)) \(padded(grouped(Double(r.events) / r.elapsed), 10)) "
@@ -67,12 +82,13 @@ struct IngestBenchmark: AsyncParsableCommand {
                   + "\(padded("\(fixed(Double(mem.hwm ?? 0) / 1024, 1)) MB / \(fixed(Double(mem.polledPeak) / 1024, 1)) MB", 31)) \(verified)")
             results.append((n, Double(r.values) / r.elapsed))
         }
-        let mem = proc.memory()
+        let peakMB = procs.map { p in let m = p.memory(); return Double(max(m.hwm ?? 0, m.polledPeak)) / 1024 }.max() ?? 0
         let best = results.map(\.1).max() ?? 0
+        // SQLite's target is one server's; PostgreSQL's (issue 9) is two servers' together.
+        let target = proc.database.hasPrefix("postgres") ? 300_000.0 : 500_000.0
         print("")
-        print("target: > 500,000 values/s: best \(grouped(best)) -> \(best > 500_000 ? "met" : "MISSED")")
-        let peakMB = Double(max(mem.hwm ?? 0, mem.polledPeak)) / 1024
-        print("target: server RSS < 150 MB: peak \(fixed(peakMB, 1)) MB -> \(peakMB < 150 ? "met" : "MISSED")")
+        print("target: > \(grouped(target)) values/s: best \(grouped(best)) -> \(best > target ? "met" : "MISSED")")
+        print("target: server RSS < 150 MB (each server): peak \(fixed(peakMB, 1)) MB -> \(peakMB < 150 ? "met" : "MISSED")")
 
         if mlflow { runMLflow(counts: counts) }
     }
@@ -108,7 +124,7 @@ struct IngestBenchmark: AsyncParsableCommand {
                 for n in counts {
                     let before = try await storedValues(query)
                     let cpu0 = proc.cpuSeconds
-                    let r = try runPhase(clients: n, proc: proc, spoolRoot: spoolRoot)
+                    let r = try runPhase(clients: n, procs: [proc], spoolRoot: spoolRoot)
                     let cpu = proc.cpuSeconds - cpu0
                     let after = try await storedValues(query)
                     let rate = Double(r.values) / r.elapsed
@@ -162,12 +178,13 @@ struct IngestBenchmark: AsyncParsableCommand {
         var latencies: [Double] = []
     }
 
-    /// `n` clients, each fed by its own thread, for `seconds`; then every client flushes.
-    private func runPhase(clients n: Int, proc: ServerProcess, spoolRoot: String) throws -> Phase {
+    /// `n` clients, each fed by its own thread, for `seconds`; then every client flushes. Client
+    /// `i` sends to server `i % procs.count`.
+    private func runPhase(clients n: Int, procs: [ServerProcess], spoolRoot: String) throws -> Phase {
         let window = batchSize * 4
-        let clients = (0..<n).map { _ in
+        let clients = (0..<n).map { i in
             ProvenanceClient(configuration: ClientConfiguration(
-                url: proc.url, token: proc.token, batchSize: batchSize, batchInterval: .milliseconds(100), spoolDirectory: spoolRoot, adoptOrphanSpools: false))
+                url: procs[i % procs.count].url, token: procs[i % procs.count].token, batchSize: batchSize, batchInterval: .milliseconds(100), spoolDirectory: spoolRoot, adoptOrphanSpools: false))
         }
         let start = Date()
         let deadline = start.addingTimeInterval(seconds)

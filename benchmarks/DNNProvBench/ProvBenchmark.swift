@@ -44,7 +44,7 @@ struct ProvBenchmark: AsyncParsableCommand {
                 let started = Date()
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: binary)
-                p.arguments = ["export", df, "--db", store.path, "--format", format.rawValue, "--output", "/dev/null"]
+                p.arguments = ["export", df, "--db", store.location, "--format", format.rawValue, "--output", "/dev/null"]
                 try p.run()
                 var peak = 0
                 while p.isRunning {
@@ -57,7 +57,7 @@ struct ProvBenchmark: AsyncParsableCommand {
                 let job = try await store.provExport(df, scope: ProvScope(), format: format)
                 let stats = try job.write { _ in }
                 if server {
-                    let srv = try ServerProcess(binary: binary, database: store.path)
+                    let srv = try ServerProcess(binary: binary, database: store.location)
                     defer { srv.stop() }
                     try await srv.waitUntilReady()
                     let before = srv.memory().current ?? 0

@@ -11,9 +11,22 @@ struct QueryBenchmark: AsyncParsableCommand {
 
     @OptionGroup var data: BenchStoreOptions
     @Option(help: "Timed runs per query.") var runs = 20
+    @Option(help: "A second database with the same workload (a postgresql:// URL, say): each query runs on both, alternately, and the table shows both.")
+    var compare: String?
 
     func run() async throws {
         try await data.withStore { store in
+            var other: ProvStore?
+            if let compare {
+                other = try await BenchWorkload.store(at: compare, executions: data.executions, epochs: data.epochs)
+            }
+            defer { other?.close() }
+            try await run(on: store, other: other)
+        }
+    }
+
+    private func run(on store: ProvStore, other: ProvStore?) async throws {
+        do {
 
             let ids = try await store.query(
                 "select trainingmodel_task_id from ds_itrainingmodel order by trainingmodel_task_id",
@@ -22,30 +35,43 @@ struct QueryBenchmark: AsyncParsableCommand {
             guard trainings.count > 2 else { throw BenchError("no trainings in the store") }
             let t = trainings[trainings.count / 2]
             let t2 = trainings[trainings.count / 2 + 1]
-            print("training t = \(t) (mid-range of \(grouped(Double(trainings.count)))), t2 = \(t2); \(runs) runs per query; SQLite via ProvStore.query")
+            print("training t = \(t) (mid-range of \(grouped(Double(trainings.count)))), t2 = \(t2); \(runs) runs per query; \(store.backend) via ProvStore.query"
+                  + (other.map { " beside \($0.backend) (\($0.location))" } ?? ""))
+            // The same trainings on the other store: it was filled by the same workload in the same order.
             print("")
-            print("\(padded("query", 40)) \(padded("median ms", 10)) \(padded("max ms", 10)) \(padded("rows", 9)) target")
+            let otherHeader = other.map { "\(padded("\($0.backend) median", 18)) \(padded("max ms", 10)) \(padded("rows", 9)) \(padded("target", 26)) " } ?? ""
+            print("\(padded("query", 40)) \(padded("\(store.backend) median", 18)) \(padded("max ms", 10)) \(padded("rows", 9)) \(padded("target", 26)) \(otherHeader)")
             var missed: [(SeedQuery, String)] = []
             for q in SeedQueries.all {
                 let sql = q.sql.replacingOccurrences(of: ":t2", with: String(t2)).replacingOccurrences(of: ":t", with: String(t))
                 let options = QueryOptions(dataflow: BenchWorkload.dataflow, limit: q.limit, timeout: .seconds(120))
-                var times: [Double] = []
-                var rows = 0
-                var truncated = false
+                let stores = [store] + (other.map { [$0] } ?? [])
+                var times = Array(repeating: [Double](), count: stores.count)
+                var rows = Array(repeating: 0, count: stores.count)
+                var truncated = Array(repeating: false, count: stores.count)
                 for i in 0..<runs {
-                    let start = ContinuousClock.now
-                    let r = try await store.query(sql, options: options)
-                    times.append((ContinuousClock.now - start).milliseconds)
-                    rows = r.rows.count
-                    truncated = r.truncated
+                    // Alternately, so that the machine's other load falls on both.
+                    for (k, s) in stores.enumerated() {
+                        let start = ContinuousClock.now
+                        let r = try await s.query(sql, options: options)
+                        times[k].append((ContinuousClock.now - start).milliseconds)
+                        rows[k] = r.rows.count
+                        truncated[k] = r.truncated
+                    }
                     // Slow queries: fewer runs, so the benchmark ends.
-                    if i == 2, times.max()! > 2000 { break }
+                    if i == 2, times.joined().max()! > 2000 { break }
                 }
-                let p = Percentiles(times)
-                let ok = p.median < q.targetMs
-                let verdict = "\(q.scope == .oneRun ? "one run" : "all runs") < \(Int(q.targetMs)) ms: \(ok ? "met" : "MISSED")"
-                print("\(padded(q.name, 40)) \(padded(fixed(p.median), 10)) \(padded(fixed(p.max), 10)) \(padded(String(rows) + (truncated ? "+" : ""), 9)) \(verdict)")
-                if !ok {
+                var line = padded(q.name, 40)
+                var ok = true
+                for k in stores.indices {
+                    let p = Percentiles(times[k])
+                    let met = p.median < q.targetMs
+                    ok = ok && (k > 0 || met)
+                    let verdict = "\(q.scope == .oneRun ? "one run" : "all runs") < \(Int(q.targetMs)) ms: \(met ? "met" : "MISSED")"
+                    line += " \(padded(fixed(p.median), 18)) \(padded(fixed(p.max), 10)) \(padded(String(rows[k]) + (truncated[k] ? "+" : ""), 9)) \(padded(verdict, 26))"
+                }
+                print(line)
+                if !ok, store.backend == "sqlite" {
                     let plan = try await store.query("explain query plan " + sql, options: QueryOptions(dataflow: BenchWorkload.dataflow))
                     missed.append((q, plan.rows.map { $0.last?.display ?? "" }.joined(separator: " | ")))
                 }

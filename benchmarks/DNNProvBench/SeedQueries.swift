@@ -31,12 +31,12 @@ enum SeedQueries {
               (select trainingmodel_task_id from ds_otrainingmodel order by accuracy desc limit 1);
             """),
         SeedQuery(name: "Q5 hyperparameters of the 3 best", scope: .allRuns, sql: """
-            select i.trainingmodel_task_id, i.optimizer_name, i.learning_rate, i.num_epochs, i.batch_size,
-                   max(o.accuracy) as best_accuracy
+            select i.trainingmodel_task_id, i.optimizer_name, i.learning_rate, i.num_epochs, i.batch_size, o.best_accuracy
             from ds_itrainingmodel i
-            join ds_otrainingmodel o on o.trainingmodel_task_id = i.trainingmodel_task_id
-            group by i.trainingmodel_task_id
-            order by best_accuracy desc limit 3;
+            join (select trainingmodel_task_id, max(accuracy) as best_accuracy
+                  from ds_otrainingmodel group by trainingmodel_task_id) o
+              on o.trainingmodel_task_id = i.trainingmodel_task_id
+            order by o.best_accuracy desc limit 3;
             """),
         SeedQuery(name: "Q6 adaptation of the most accurate", scope: .allRuns, sql: """
             select a.epoch_id as epoch, a.new_lrate as learning_rate, a.adaptation_id

@@ -20,10 +20,13 @@ final class ServerProcess: @unchecked Sendable {
     private var peakRSS = 0
     private var watching = true
 
-    init(binary: String, database: String? = nil, requireTokens: Bool = false) throws {
+    /// `token`: a token already made (another server on the same database); with
+    /// `requireTokens`, the server requires tokens.
+    init(binary: String, database: String? = nil, requireTokens: Bool = false, token: String? = nil) throws {
         directory = try scratchDirectory("dnnprov-bench")
         self.database = database ?? (directory as NSString).appendingPathComponent("bench.sqlite")
-        token = requireTokens ? try Self.createToken(binary: binary, database: self.database, role: "writer") : nil
+        self.token = try token ?? (requireTokens ? Self.createToken(binary: binary, database: self.database, role: "writer") : nil)
+        let requireTokens = self.token != nil
         port = freeLoopbackPort()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--port", String(port), "--db", self.database, "--log-level", "warning"]

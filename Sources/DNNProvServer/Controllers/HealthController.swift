@@ -16,7 +16,7 @@ struct HealthController {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/health") { _, _ in
             _ = try await store.hasTokens()
-            return try JSONBody.response(Health(status: "ok", database: "sqlite", version: DNNProvVersion.current))
+            return try JSONBody.response(Health(status: "ok", database: store.backend, version: DNNProvVersion.current))
         }
     }
 }

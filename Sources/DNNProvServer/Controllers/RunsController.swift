@@ -19,7 +19,7 @@ struct RunsController {
         group.get(":tag/runs") { request, context in
             let tag = try DataflowController.visibleTag(context)
             // The page subscribes next, from this answer's seq: events are made from now on.
-            store.feed.watch(dataflowID: try store.dataflowIdentity(tag).id)
+            store.feed.watch(dataflowID: try await store.currentDataflowIdentity(tag).id)
             let json = try await store.runsJSON(of: tag, staleAfter: staleAfter)
             var headers: HTTPFields = [.contentType: "application/json", .vary: "Accept-Encoding"]
             // Not on loopback: there sending 16 MB takes less than compressing it (a local proxy compresses itself).
@@ -48,12 +48,12 @@ struct RunsController {
                                                        in: Int64(SeriesRequest.pointRange.lowerBound)...Int64(SeriesRequest.pointRange.upperBound)) ?? 2000,
                 range: range)
             let tag = try DataflowController.visibleTag(context)
-            store.feed.watch(dataflowID: try store.dataflowIdentity(tag).id)
+            store.feed.watch(dataflowID: try await store.currentDataflowIdentity(tag).id)
             return try JSONBody.response(try await store.series(of: tag, request))
         }
         group.get(":tag/live") { request, context in
             let tag = try DataflowController.visibleTag(context)
-            let dataflow = try store.dataflowIdentity(tag)
+            let dataflow = try await store.currentDataflowIdentity(tag)
             // EventSource sends the last id it saw when it reconnects; `since` is for the first connection.
             let since = try DataflowController.integer(request.headers[HTTPField.Name("Last-Event-ID")!] ?? request.uri.queryParameters.get("since"), "since")
             let subscription = try store.feed.subscribe(dataflowID: dataflow.id, since: since)

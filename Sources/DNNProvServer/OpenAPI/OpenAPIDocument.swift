@@ -2562,9 +2562,11 @@ public enum OpenAPIDocument {
           },
           "database": {
             "type": "string",
-            "examples": [
-              "sqlite"
-            ]
+            "enum": [
+              "sqlite",
+              "postgresql"
+            ],
+            "description": "The backend the store runs on."
           },
           "version": {
             "type": "string"

@@ -46,7 +46,15 @@ public final class ChangeFeed: Sendable {
     public static let subscriberBuffer = 4096
     private let state: NIOLockedValueBox<State>
 
-    init(lastSeq: Int64, capacity: Int = 8192, maxSubscribers: Int = 1000) {
+    /// Called with a dataflow someone starts to follow or read (the PostgreSQL backend tells the
+    /// other servers, whose writers then make its `rows` events too).
+    private let onFollow = NIOLockedValueBox<(@Sendable (Int64) -> Void)?>(nil)
+
+    package func setFollowHandler(_ handler: @escaping @Sendable (Int64) -> Void) {
+        onFollow.withLockedValue { $0 = handler }
+    }
+
+    package init(lastSeq: Int64, capacity: Int = 8192, maxSubscribers: Int = 1000) {
         self.capacity = capacity
         self.maxSubscribers = maxSubscribers
         state = NIOLockedValueBox(State(forgottenUpTo: lastSeq, lastSeq: lastSeq))
@@ -56,7 +64,7 @@ public final class ChangeFeed: Sendable {
     public var lastSeq: Int64 { state.withLockedValue { $0.lastSeq } }
 
     /// Dataflows somebody follows now or is about to (the writer makes events only for them).
-    var followedDataflows: Set<Int64> {
+    package var followedDataflows: Set<Int64> {
         let now = ContinuousClock.now
         return state.withLockedValue { s in
             s.watched = s.watched.filter { $0.value > now }
@@ -72,12 +80,16 @@ public final class ChangeFeed: Sendable {
     public func watch(dataflowID: Int64) {
         let until = ContinuousClock.now + Self.watchWindow
         state.withLockedValue { $0.watched[dataflowID] = until }
+        onFollow.withLockedValue { $0 }?(dataflowID)
     }
 
-    /// Called by the writer after a commit, in event order.
-    func publish(_ events: [LiveEvent]) {
+    /// Called by the writer after a commit, in event order. Events already published (a server
+    /// hearing its own commit back from PostgreSQL) are skipped.
+    package func publish(_ events: [LiveEvent]) {
         guard !events.isEmpty else { return }
         let slow: [AsyncStream<Item>.Continuation] = state.withLockedValue { s in
+            let events = events.filter { $0.seq > s.lastSeq }
+            guard !events.isEmpty else { return [] }
             s.recent.append(contentsOf: events)
             if s.recent.count > capacity {
                 let drop = s.recent.count - capacity
@@ -103,6 +115,7 @@ public final class ChangeFeed: Sendable {
     /// Follows a dataflow from event `since` (exclusive; nil: from now). The stream begins with
     /// the events after `since` still kept, or with `reset` when some of them are gone.
     public func subscribe(dataflowID: Int64, since: Int64?) throws -> Subscription {
+        onFollow.withLockedValue { $0 }?(dataflowID)
         let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(Self.subscriberBuffer))
         let id: Int = try state.withLockedValue { s in
             guard !s.finished else { throw ProvError.tooManyRequests("the server is shutting down") }

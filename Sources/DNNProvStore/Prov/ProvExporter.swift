@@ -1,6 +1,5 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// What an export covers, resolved against the store before anything is written (so an unknown
 /// execution or task is a 404, not a broken stream).
@@ -18,7 +17,7 @@ struct ProvExportScope: Sendable {
     }
 
     var executionsSQL: String {
-        var sql = "SELECT id, tag, start_time, end_time, user, host, script, email, hardware FROM dataflow_execution WHERE df_id = \(dataflow.id)"
+        var sql = "SELECT id, tag, start_time, end_time, \"user\", host, script, email, hardware FROM dataflow_execution WHERE df_id = \(dataflow.id)"
         if let execution { sql += " AND id = \(execution)" }
         if let task { sql += " AND id = (SELECT df_exec FROM task WHERE id = \(task))" }
         return sql + " ORDER BY id"
@@ -27,7 +26,7 @@ struct ProvExportScope: Sendable {
     /// The rows of `s` in scope (`x` is the table's alias): those its owner's tasks in scope
     /// added, and for one task also those it consumed.
     func elementsCondition(_ s: SetEntry) -> String {
-        guard let owner = s.owner else { return "0" }
+        guard let owner = s.owner else { return "(1 = 0)" }
         var cond = "x.\("\(owner)_task_id".quotedIdentifier) IN (\(tasksSQL))"
         if let task {
             for c in s.taskColumns.dropFirst() { cond += " OR x.\("\(c)_task_id".quotedIdentifier) = \(task)" }
@@ -50,7 +49,7 @@ public struct ProvExportStats: Sendable, Equatable {
 /// (docs/prov-mapping.md). Every section is a cursor over the store: nothing is held but the
 /// executions' names and agents.
 struct ProvExporter {
-    let db: Database
+    let db: any SQLDatabase
     let scope: ProvExportScope
     let emit: (ProvRecord) throws -> Void
 
@@ -70,17 +69,19 @@ struct ProvExporter {
     }
 
     var df: DataflowEntry { scope.dataflow }
+    /// A set's table as written in SQL (schema-qualified in PostgreSQL).
+    func table(_ s: SetEntry) -> String { db.dialect.tableSQL(s.table) }
     func q(_ local: String) -> String { "d:" + local }
     func element(_ set: String, _ id: Int64) -> String { "d:el-\(set)-\(id)" }
 
     func run() throws {
         var executions: [Int64: Execution] = [:]
         var order: [Int64] = []
-        let cursor = try Row.fetchCursor(db, sql: scope.executionsSQL)
-        while let r = try cursor.next() {
+        try db.forEachRow(scope.executionsSQL, []) { r in
             let id: Int64 = r[0]
             executions[id] = Execution(tag: r[1], start: r[2], end: r[3], user: r[4], host: r[5], script: r[6], email: r[7], hardware: r[8])
             order.append(id)
+            return true
         }
         let sets = df.setOrder.compactMap { df.sets[$0] }.filter { $0.owner != nil }
         let tasks = scope.tasksSQL
@@ -93,49 +94,48 @@ struct ProvExporter {
         try emit(plan)
         for s in sets {
             let owner = "\(s.owner!)_task_id".quotedIdentifier
-            let c = try Row.fetchCursor(db, sql: """
-                SELECT DISTINCT t.df_exec FROM \(s.table.quotedIdentifier) x JOIN task t ON t.id = x.\(owner) \
+            try db.forEachRow("""
+                SELECT DISTINCT t.df_exec FROM \(table(s)) x JOIN task t ON t.id = x.\(owner) \
                 WHERE \(scope.elementsCondition(s)) ORDER BY 1
-                """)
-            while let r = try c.next() {
+                """, []) { r in
                 let exec: Int64 = r[0]
                 var rec = ProvRecord(kind: .entity, id: q("coll-\(s.tag)-\(exec)"))
                 rec.attributes = [("prov:type", .qname("prov:Collection")), ("dnnprov:set", .string(s.tag)),
                                   ("dnnprov:execution", .qname(q("exec-\(exec)")))]
                 try emit(rec)
+                return true
             }
         }
         for s in sets {
             let cols = s.attributes.map { "x." + $0.name.quotedIdentifier }
-            let c = try Row.fetchCursor(db, sql: """
-                SELECT x.id\(cols.isEmpty ? "" : ", " + cols.joined(separator: ", ")) FROM \(s.table.quotedIdentifier) x \
-                WHERE \(scope.elementsCondition(s)) ORDER BY x.id
-                """)
             var rec = ProvRecord(kind: .entity)
-            while let r = try c.next() {
+            try db.forEachRow("""
+                SELECT x.id\(cols.isEmpty ? "" : ", " + cols.joined(separator: ", ")) FROM \(table(s)) x \
+                WHERE \(scope.elementsCondition(s)) ORDER BY x.id
+                """, []) { r in
                 let id: Int64 = r[0]
                 rec.id = element(s.tag, id)
                 rec.attributes.removeAll(keepingCapacity: true)
                 rec.attributes.append(("prov:type", .qname("dnnprov:Element")))
                 rec.attributes.append(("dnnprov:set", .string(s.tag)))
                 for (i, a) in s.attributes.enumerated() {
-                    let v = r[i + 1] as DatabaseValue
-                    switch v.storage {
+                    switch r[i + 1] {
                     case .null: continue
-                    case .int64(let n): rec.attributes.append(("attr:" + a.name, a.type == .numeric ? .double(Double(n)) : .string(String(n))))
-                    case .double(let d): rec.attributes.append(("attr:" + a.name, a.type == .numeric ? .double(d) : .string(Value.number(d).text ?? "")))
-                    case .string(let t): rec.attributes.append(("attr:" + a.name, .string(t)))
-                    case .blob(let b): rec.attributes.append(("attr:" + a.name, .string(b.base64EncodedString())))
+                    case .integer(let n): rec.attributes.append(("attr:" + a.name, a.type == .numeric ? .double(Double(n)) : .string(String(n))))
+                    case .real(let d): rec.attributes.append(("attr:" + a.name, a.type == .numeric ? .double(d) : .string(Value.number(d).text ?? "")))
+                    case .text(let t): rec.attributes.append(("attr:" + a.name, .string(t)))
+                    case .blob(let b): rec.attributes.append(("attr:" + a.name, .string(Data(b).base64EncodedString())))
                     }
                 }
                 try emit(rec)
+                return true
             }
         }
-        let files = try Row.fetchCursor(db, sql: "SELECT id, name, path FROM file WHERE task_id IN (\(tasks)) ORDER BY id")
-        while let r = try files.next() {
+        try db.forEachRow("SELECT id, name, path FROM file WHERE task_id IN (\(tasks)) ORDER BY id", []) { r in
             var rec = ProvRecord(kind: .entity, id: q("file-\(r[0] as Int64)"))
             rec.attributes = [("prov:type", .qname("dnnprov:File")), ("dnnprov:name", .string(r[1])), ("dnnprov:path", .string(r[2]))]
             try emit(rec)
+            return true
         }
 
         // Activities: the executions, then the tasks.
@@ -145,11 +145,10 @@ struct ProvExporter {
             rec.attributes = [("prov:type", .qname("dnnprov:Execution")), ("prov:label", .string(e.tag)), ("dnnprov:tag", .string(e.tag))]
             try emit(rec)
         }
-        let tc = try Row.fetchCursor(db, sql: """
+        try db.forEachRow("""
             SELECT t.id, t.identifier, dt.tag, t.df_exec, t.status, t.start_time, t.end_time, t.error_msg \
             FROM task t JOIN data_transformation dt ON dt.id = t.dt_id WHERE t.id IN (\(tasks)) ORDER BY t.id
-            """)
-        while let r = try tc.next() {
+            """, []) { r in
             let transformation: String = r[2]
             var rec = ProvRecord(kind: .activity, id: q("task-\(r[0] as Int64)"), startTime: xsdDateTime(r[5]), endTime: xsdDateTime(r[6]))
             rec.attributes = [("prov:type", .qname("dnnprov:Task")), ("prov:type", .qname(q("transformation-\(transformation)"))),
@@ -157,6 +156,7 @@ struct ProvExporter {
                               ("dnnprov:execution", .qname(q("exec-\(r[3] as Int64)"))), ("dnnprov:status", .string(r[4]))]
             if let error: String = r[7] { rec.attributes.append(("dnnprov:error", .string(error))) }
             try emit(rec)
+            return true
         }
 
         // Agents: per execution, the program (with its frameworks), the person and the machine.
@@ -188,11 +188,15 @@ struct ProvExporter {
         // wasGeneratedBy: an output set's rows by their owner's task; files by their task.
         for s in sets where df.transformations[s.owner!]?.outputs.contains(s.tag) ?? false {
             let owner = "\(s.owner!)_task_id".quotedIdentifier
-            let c = try Row.fetchCursor(db, sql: "SELECT x.id, x.\(owner) FROM \(s.table.quotedIdentifier) x WHERE \(scope.elementsCondition(s)) ORDER BY x.id")
-            while let r = try c.next() { try emit(.relation(.wasGeneratedBy, element(s.tag, r[0]), q("task-\(r[1] as Int64)"))) }
+            try db.forEachRow("SELECT x.id, x.\(owner) FROM \(table(s)) x WHERE \(scope.elementsCondition(s)) ORDER BY x.id", []) { r in
+                try emit(.relation(.wasGeneratedBy, element(s.tag, r[0]), q("task-\(r[1] as Int64)")))
+                return true
+            }
         }
-        let fg = try Row.fetchCursor(db, sql: "SELECT id, task_id FROM file WHERE task_id IN (\(tasks)) ORDER BY id")
-        while let r = try fg.next() { try emit(.relation(.wasGeneratedBy, q("file-\(r[0] as Int64)"), q("task-\(r[1] as Int64)"))) }
+        try db.forEachRow("SELECT id, task_id FROM file WHERE task_id IN (\(tasks)) ORDER BY id", []) { r in
+            try emit(.relation(.wasGeneratedBy, q("file-\(r[0] as Int64)"), q("task-\(r[1] as Int64)")))
+            return true
+        }
 
         // used: an input set's rows by their owner's task (hyperparameters, layers), and every
         // row by the consumers that took it (`<consumer>_task_id`).
@@ -200,16 +204,20 @@ struct ProvExporter {
             let ownerIsInput = !(df.transformations[s.owner!]?.outputs.contains(s.tag) ?? false)
             for (i, column) in s.taskColumns.enumerated() where i > 0 || ownerIsInput {
                 let col = "\(column)_task_id".quotedIdentifier
-                let c = try Row.fetchCursor(db, sql: """
-                    SELECT x.id, x.\(col) FROM \(s.table.quotedIdentifier) x \
+                try db.forEachRow("""
+                    SELECT x.id, x.\(col) FROM \(table(s)) x \
                     WHERE x.\(col) IN (\(tasks)) AND \(scope.elementsCondition(s)) ORDER BY x.id
-                    """)
-                while let r = try c.next() { try emit(.relation(.used, q("task-\(r[1] as Int64)"), element(s.tag, r[0]))) }
+                    """, []) { r in
+                    try emit(.relation(.used, q("task-\(r[1] as Int64)"), element(s.tag, r[0])))
+                    return true
+                }
             }
         }
 
-        let ti = try Row.fetchCursor(db, sql: "SELECT task_id, previous_task_id FROM task_dependency WHERE task_id IN (\(tasks)) ORDER BY task_id, previous_task_id")
-        while let r = try ti.next() { try emit(.relation(.wasInformedBy, q("task-\(r[0] as Int64)"), q("task-\(r[1] as Int64)"))) }
+        try db.forEachRow("SELECT task_id, previous_task_id FROM task_dependency WHERE task_id IN (\(tasks)) ORDER BY task_id, previous_task_id", []) { r in
+            try emit(.relation(.wasInformedBy, q("task-\(r[0] as Int64)"), q("task-\(r[1] as Int64)")))
+            return true
+        }
 
         // wasDerivedFrom: each output row of a task from each input row of the same task.
         for t in df.transformationOrder.compactMap({ df.transformations[$0] }) {
@@ -218,13 +226,13 @@ struct ProvExporter {
             let inputs = t.inputs.compactMap { df.sets[$0] }.filter { $0.taskColumns.contains(t.tag) && !t.outputs.contains($0.tag) }
             for o in outputs {
                 for i in inputs {
-                    let c = try Row.fetchCursor(db, sql: """
-                        SELECT o.id, i.id, o.\(col) FROM \(o.table.quotedIdentifier) o \
-                        JOIN \(i.table.quotedIdentifier) i ON i.\(col) = o.\(col) \
+                    try db.forEachRow("""
+                        SELECT o.id, i.id, o.\(col) FROM \(table(o)) o \
+                        JOIN \(table(i)) i ON i.\(col) = o.\(col) \
                         WHERE o.\(col) IN (\(tasks)) ORDER BY o.id, i.id
-                        """)
-                    while let r = try c.next() {
+                        """, []) { r in
                         try emit(.relation(.wasDerivedFrom, element(o.tag, r[0]), element(i.tag, r[1]), q("task-\(r[2] as Int64)")))
+                        return true
                     }
                 }
             }
@@ -244,22 +252,24 @@ struct ProvExporter {
         let attributed = Set(order.filter { executions[$0]!.hasPerson })
         for s in sets where !attributed.isEmpty {
             let owner = "\(s.owner!)_task_id".quotedIdentifier
-            let c = try Row.fetchCursor(db, sql: """
-                SELECT DISTINCT t.df_exec FROM \(s.table.quotedIdentifier) x JOIN task t ON t.id = x.\(owner) \
+            try db.forEachRow("""
+                SELECT DISTINCT t.df_exec FROM \(table(s)) x JOIN task t ON t.id = x.\(owner) \
                 WHERE \(scope.elementsCondition(s)) ORDER BY 1
-                """)
-            while let r = try c.next() {
+                """, []) { r in
                 let exec: Int64 = r[0]
                 if attributed.contains(exec) { try emit(.relation(.wasAttributedTo, q("coll-\(s.tag)-\(exec)"), q("person-\(exec)"))) }
+                return true
             }
         }
         for s in sets {
             let owner = "\(s.owner!)_task_id".quotedIdentifier
-            let c = try Row.fetchCursor(db, sql: """
-                SELECT x.id, t.df_exec FROM \(s.table.quotedIdentifier) x JOIN task t ON t.id = x.\(owner) \
+            try db.forEachRow("""
+                SELECT x.id, t.df_exec FROM \(table(s)) x JOIN task t ON t.id = x.\(owner) \
                 WHERE \(scope.elementsCondition(s)) ORDER BY x.id
-                """)
-            while let r = try c.next() { try emit(.relation(.hadMember, q("coll-\(s.tag)-\(r[1] as Int64)"), element(s.tag, r[0]))) }
+                """, []) { r in
+                try emit(.relation(.hadMember, q("coll-\(s.tag)-\(r[1] as Int64)"), element(s.tag, r[0])))
+                return true
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// A resolved export, ready to stream (scope checked: unknown names were refused already).
 public struct ProvExportJob: Sendable {
@@ -16,31 +15,49 @@ public struct ProvExportJob: Sendable {
     public func write(to sink: @escaping @Sendable ([UInt8]) throws -> Void) throws -> ProvExportStats {
         let scope = self.scope
         let format = self.format
-        return try store.pool.read { db in
-            var stats = ProvExportStats()
-            var writer = makeWriter(format)
-            var out: [UInt8] = []
-            out.reserveCapacity(Self.chunkSize + 4096)
-            writer.begin(ProvNamespaces(dataflow: scope.dataflow.tag), into: &out)
-            try ProvExporter(db: db, scope: scope) { record in
-                switch record.kind {
-                case .entity: stats.entities += 1
-                case .activity: stats.activities += 1
-                case .agent: stats.agents += 1
-                default: stats.relations += 1
-                }
-                writer.write(record, into: &out)
-                if out.count >= Self.chunkSize {
-                    stats.bytes += out.count
-                    try sink(out)
-                    out.removeAll(keepingCapacity: true)
-                }
-            }.run()
-            writer.end(into: &out)
-            stats.bytes += out.count
-            if !out.isEmpty { try sink(out) }
-            return stats
+        // The store's reads are async, their bodies synchronous on a reader's thread (never the
+        // async executor's): this thread waits while the body streams there, and `sink`
+        // blocking holds that reader, as a dedicated connection was held before.
+        let result = LockedValue<Result<ProvExportStats, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let store = self.store
+        Task {
+            do {
+                result.set(.success(try await store.read { db in try Self.export(db, scope: scope, format: format, to: sink) }))
+            } catch {
+                result.set(.failure(error))
+            }
+            done.signal()
         }
+        done.wait()
+        return try result.get()!.get()
+    }
+
+    private static func export(_ db: any SQLDatabase, scope: ProvExportScope, format: ProvFormat,
+                               to sink: @escaping ([UInt8]) throws -> Void) throws -> ProvExportStats {
+        var stats = ProvExportStats()
+        var writer = makeWriter(format)
+        var out: [UInt8] = []
+        out.reserveCapacity(Self.chunkSize + 4096)
+        writer.begin(ProvNamespaces(dataflow: scope.dataflow.tag), into: &out)
+        try ProvExporter(db: db, scope: scope) { record in
+            switch record.kind {
+            case .entity: stats.entities += 1
+            case .activity: stats.activities += 1
+            case .agent: stats.agents += 1
+            default: stats.relations += 1
+            }
+            writer.write(record, into: &out)
+            if out.count >= Self.chunkSize {
+                stats.bytes += out.count
+                try sink(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }.run()
+        writer.end(into: &out)
+        stats.bytes += out.count
+        if !out.isEmpty { try sink(out) }
+        return stats
     }
 
     /// The document as an async sequence of chunks, produced on a thread of its own with at most

@@ -1,6 +1,5 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 extension ProvStore {
     public static let lineageMaxDepth = 100
@@ -36,7 +35,7 @@ extension ProvStore {
 
 /// A breadth-first walk over derivations, in one read transaction.
 struct LineageWalk {
-    let db: Database
+    let db: any SQLDatabase
     let df: DataflowEntry
     let maxNodes: Int
     var nodes: [LineageAnswer.Node] = []
@@ -63,15 +62,15 @@ struct LineageWalk {
         if nodes.count >= maxNodes { truncated = true; return false }
         let taskCols = s.taskColumns.map { "\($0)_task_id".quotedIdentifier }
         let cols = taskCols + s.attributes.map { $0.name.quotedIdentifier }
-        guard let r = try Row.fetchOne(db, sql: "SELECT \(cols.joined(separator: ", ")) FROM \(s.table.quotedIdentifier) WHERE id = ?",
+        guard let r = try db.fetchOne(sql: "SELECT \(cols.joined(separator: ", ")) FROM \(db.dialect.tableSQL(s.table)) WHERE id = ?",
                                        arguments: [row]) else { return false }
         var values: [String: Value] = [:]
         for (i, a) in s.attributes.enumerated() {
-            switch (r[taskCols.count + i] as DatabaseValue).storage {
+            switch r[taskCols.count + i] as SQLValue {
             case .null: continue
-            case .int64(let n): values[a.name] = a.type == .numeric ? .number(Double(n)) : .text(String(n))
-            case .double(let d): values[a.name] = .number(d)
-            case .string(let t): values[a.name] = .text(t)
+            case .integer(let n): values[a.name] = a.type == .numeric ? .number(Double(n)) : .text(String(n))
+            case .real(let d): values[a.name] = .number(d)
+            case .text(let t): values[a.name] = .text(t)
             case .blob: continue
             }
         }
@@ -96,7 +95,7 @@ struct LineageWalk {
         let id = Self.taskID(task)
         if let i = index[id] { return nodes[i].transformation }
         if nodes.count >= maxNodes { truncated = true; return nil }
-        guard let r = try Row.fetchOne(db, sql: """
+        guard let r = try db.fetchOne(sql: """
             SELECT dt.tag, e.tag, t.status, t.start_time, t.end_time, t.identifier FROM task t
             JOIN data_transformation dt ON dt.id = t.dt_id JOIN dataflow_execution e ON e.id = t.df_exec WHERE t.id = ?
             """, arguments: [task]) else { return nil }
@@ -111,7 +110,7 @@ struct LineageWalk {
     /// Rows of `set` that `transformation`'s task `task` added or consumed.
     func rows(of s: SetEntry, transformation: String, task: Int64) throws -> [Int64] {
         guard s.taskColumns.contains(transformation) else { return [] }
-        return try Int64.fetchAll(db, sql: "SELECT id FROM \(s.table.quotedIdentifier) WHERE \("\(transformation)_task_id".quotedIdentifier) = ? ORDER BY id LIMIT \(maxNodes + 1)",
+        return try Int64.fetchAll(db, sql: "SELECT id FROM \(db.dialect.tableSQL(s.table)) WHERE \("\(transformation)_task_id".quotedIdentifier) = ? ORDER BY id LIMIT \(maxNodes + 1)",
                                   arguments: [task])
     }
 
@@ -171,7 +170,7 @@ struct LineageWalk {
         let tasks = nodes.compactMap { $0.kind == "activity" ? $0.task : nil }
         guard tasks.count > 1 else { return }
         let list = tasks.map(String.init).joined(separator: ",")
-        for r in try Row.fetchAll(db, sql: "SELECT task_id, previous_task_id FROM task_dependency WHERE task_id IN (\(list)) AND previous_task_id IN (\(list))") {
+        for r in try db.fetchAll(sql: "SELECT task_id, previous_task_id FROM task_dependency WHERE task_id IN (\(list)) AND previous_task_id IN (\(list)) ORDER BY task_id, previous_task_id") {
             edge(Self.taskID(r[0]), Self.taskID(r[1]), "wasInformedBy")
         }
     }

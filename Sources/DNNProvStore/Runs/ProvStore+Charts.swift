@@ -1,13 +1,12 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 extension ProvStore {
     /// The dataflow's dashboard: its built-in charts, then the saved ones, oldest first.
     public func charts(of dataflow: String) async throws -> [SavedChart] {
         let df = try catalog.dataflow(Identifier.normalizeDataflow(dataflow))
         let saved = try await read { db in
-            try Row.fetchAll(db, sql: "SELECT id, title, sql, chart, created_at FROM saved_chart WHERE df_id = ? ORDER BY id",
+            try db.fetchAll(sql: "SELECT id, title, sql, chart, created_at FROM saved_chart WHERE df_id = ? ORDER BY id",
                              arguments: [df.id]).compactMap { row -> SavedChart? in
                 guard let chart = try? JSONDecoder().decode(ChartSpec.self, from: Data((row["chart"] as String).utf8)) else { return nil }
                 return SavedChart(id: String(row["id"] as Int64), dataflow: df.tag, title: row["title"], sql: row["sql"], chart: chart,
@@ -39,9 +38,9 @@ extension ProvStore {
         let sql = request.sql
         return try await write { db, _ in
             let now = Timestamp.now()
-            try db.execute(sql: "INSERT INTO saved_chart(df_id, title, sql, chart, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [df.id, title, sql, chart, now])
-            return SavedChart(id: String(db.lastInsertedRowID), dataflow: df.tag, title: title, sql: sql, chart: spec,
+            let id = try db.insertReturningID(sql: "INSERT INTO saved_chart(df_id, title, sql, chart, created_at) VALUES (?, ?, ?, ?, ?)",
+                                              arguments: [df.id, title, sql, chart, now])
+            return SavedChart(id: String(id), dataflow: df.tag, title: title, sql: sql, chart: spec,
                               createdAt: now, builtin: false)
         }
     }
@@ -54,8 +53,8 @@ extension ProvStore {
         let catalog = self.catalog
         let tags = Dictionary(uniqueKeysWithValues: catalog.dataflows.values.map { ($0.id, $0.tag) })
         return try await write { db, _ in
-            guard let row = try Row.fetchOne(db, sql: "SELECT df_id, title, sql, chart, created_at FROM saved_chart WHERE id = ?", arguments: [id]),
-                  let tag = tags[row["df_id"]], scope.contains(tag) else {
+            guard let row = try db.fetchOne(sql: "SELECT df_id, title, sql, chart, created_at FROM saved_chart WHERE id = ?", arguments: [id]),
+                  let tag = tags[row["df_id"] as Int64], scope.contains(tag) else {
                 throw ProvError.notFound("no chart '\(raw.clipped())'")
             }
             try db.execute(sql: "DELETE FROM saved_chart WHERE id = ?", arguments: [id])

@@ -1,6 +1,5 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 extension ProvStore {
     /// The dataflow's runs as `RunsAnswer` JSON, read from the summaries kept at ingestion (one
@@ -18,19 +17,23 @@ extension ProvStore {
             out.append(contentsOf: "{\"dataflow\":".utf8)
             out.appendJSONString(df.tag)
             out.append(contentsOf: ",\"seq\":\(seq),\"now\":\"\(now)\",\"stale_after\":\(staleAfter),\"runs\":[".utf8)
-            let cursor = try Row.fetchCursor(db, sql: """
-                SELECT r.exec_id, e.tag, r.status, r.tasks, r.start_time, r.end_time, r.updated_at, e.user, e.host, e.script, r.summary
+            var first = true
+            try db.forEachRow("""
+                SELECT r.exec_id, e.tag, r.status, r.tasks, r.start_time, r.end_time, r.updated_at, e."user", e.host, e.script, r.summary
                 FROM run_summary r JOIN dataflow_execution e ON e.id = r.exec_id
                 WHERE r.df_id = ? ORDER BY r.exec_id
-                """, arguments: [df.id])
-            var first = true
-            while let row = try cursor.next() {
+                """, [df.id.sqlValue]) { row in
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 let run = StoredRun(id: row[0], execution: row[1], status: row[2], tasks: row[3], startTime: row[4], endTime: row[5],
                                     updatedAt: row[6], user: row[7], host: row[8], script: row[9])
-                // The summary's bytes as SQLite holds them: no String made of 1.4 KB per run.
-                try row.withUnsafeData(atIndex: 10) { run.write(summary: $0 ?? Data(#"{"metrics":{},"params":{},"tables":{}}"#.utf8), into: &out, now: nowSeconds, staleAfter: staleAfter) }
+                // The stored summary's bytes spliced in as they are: nothing decoded or re-encoded.
+                switch row[10] {
+                case .text(let summary): run.write(summary: summary.utf8, into: &out, now: nowSeconds, staleAfter: staleAfter)
+                case .blob(let summary): run.write(summary: summary, into: &out, now: nowSeconds, staleAfter: staleAfter)
+                default: run.write(summary: #"{"metrics":{},"params":{},"tables":{}}"#.utf8, into: &out, now: nowSeconds, staleAfter: staleAfter)
+                }
+                return true
             }
             out.append(contentsOf: "]}".utf8)
             return out

@@ -1,5 +1,4 @@
 import DNNProvModel
-import GRDB
 
 /// What `ProvStore.series` draws: a set's attributes for some runs.
 public struct SeriesRequest: Sendable {
@@ -58,12 +57,13 @@ extension ProvStore {
         let x = try request.x.map(numeric)
         guard let owner = s.owner else { return SeriesAnswer(set: s.tag, x: x, series: []) }
         let columns = (["id", x ?? "id"] + ys).map(\.quotedIdentifier).joined(separator: ", ")
-        let sql = """
-            SELECT \(columns) FROM \(s.table.quotedIdentifier)
-            WHERE \("\(owner)_task_id".quotedIdentifier) IN (SELECT id FROM task WHERE df_exec = ?) ORDER BY id
-            """
+        let table = s.table
         let points = request.points
         return try await read { db in
+            let sql = """
+                SELECT \(columns) FROM \(db.dialect.tableSQL(table))
+                WHERE \("\(owner)_task_id".quotedIdentifier) IN (SELECT id FROM task WHERE df_exec = ?) ORDER BY id
+                """
             var series: [SeriesAnswer.Series] = []
             for run in request.runs {
                 guard let tag = try String.fetchOne(db, sql: "SELECT tag FROM dataflow_execution WHERE id = ? AND df_id = ?",
@@ -73,11 +73,11 @@ extension ProvStore {
                 var xs: [Double?] = []
                 var columns = [[Double?]](repeating: [], count: ys.count)
                 var lastID: Int64?
-                let cursor = try Row.fetchCursor(db, sql: sql, arguments: [run])
-                while let row = try cursor.next() {
+                try db.forEachRow(sql, [run.sqlValue]) { row in
                     lastID = row[0]
                     xs.append(x == nil ? Double(xs.count + 1) : Self.number(row[1]))
                     for i in ys.indices { columns[i].append(Self.number(row[i + 2])) }
+                    return true
                 }
                 let count = xs.count
                 if let range = request.range {
@@ -97,10 +97,10 @@ extension ProvStore {
     }
 
     /// A stored value as a finite number, or nil ('NaN' is stored as text, see `Ingestion`).
-    static func number(_ v: DatabaseValue) -> Double? {
-        switch v.storage {
-        case .double(let d): return d.isFinite ? d : nil
-        case .int64(let i): return Double(i)
+    static func number(_ v: SQLValue) -> Double? {
+        switch v {
+        case .real(let d): return d.isFinite ? d : nil
+        case .integer(let i): return Double(i)
         default: return nil
         }
     }

@@ -1,6 +1,5 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// What a run's summary accumulates from its rows as they are stored, so the runs table never
 /// aggregates epoch rows: the hyperparameters (input sets' single row), the row counts of input
@@ -13,7 +12,7 @@ struct RunAccumulator: Codable, Equatable {
 
     /// Takes one stored row of an input set (no transformation produces it): its one row is the
     /// run's hyperparameters; several rows are a table.
-    mutating func addInput(_ values: ArraySlice<DatabaseValue>, of set: SetEntry) {
+    mutating func addInput(_ values: ArraySlice<SQLValue>, of set: SetEntry) {
         if let rows = tables[set.tag] {
             tables[set.tag] = rows + 1
         } else if params[set.tag] != nil {
@@ -34,12 +33,12 @@ struct RunAccumulator: Codable, Equatable {
         }
     }
 
-    static func value(_ v: DatabaseValue) -> Value {
-        switch v.storage {
+    static func value(_ v: SQLValue) -> Value {
+        switch v {
         case .null, .blob: return .null
-        case .int64(let i): return .number(Double(i))
-        case .double(let d): return .number(d)
-        case .string(let s): return .text(s)
+        case .integer(let i): return .number(Double(i))
+        case .real(let d): return d.isNaN ? .text("NaN") : .number(d)
+        case .text(let s): return .text(s)
         }
     }
 

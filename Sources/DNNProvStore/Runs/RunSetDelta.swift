@@ -1,5 +1,4 @@
 import DNNProvModel
-import GRDB
 
 /// What one job added to one run's set: per NUMERIC attribute (by position, no name lookups on
 /// the hot path) the summary of its new values, and, when someone follows the dataflow live,
@@ -20,11 +19,12 @@ struct RunSetDelta {
     }
 
     /// `args`: the row as inserted (owner task id, row id, attribute values).
-    mutating func add(_ args: [DatabaseValue], live: Bool) {
+    mutating func add(_ args: [SQLValue], live: Bool) {
         for i in metrics.indices where set.attributes[i].type.isNumeric {
-            switch args[i + 2].storage {
-            case .double(let d): metrics[i].add(d)
-            case .int64(let n): metrics[i].add(Double(n))
+            switch args[i + 2] {
+            // NaN is no extreme (SQLite stores it as text and never gets here; PostgreSQL as a double).
+            case .real(let d) where !d.isNaN: metrics[i].add(d)
+            case .integer(let n): metrics[i].add(Double(n))
             default: break
             }
         }

@@ -1,19 +1,18 @@
 import DNNProvModel
 import Foundation
-import GRDB
 
 /// Keeps `run_summary` up to date inside the writer's transaction: ingestion reports each stored
 /// row and each execution an event touched; when the job ends, each touched run's summary is
 /// written once, and the live events of the job are made (published after the commit).
 struct RunSummaries {
-    let db: Database
+    let db: any SQLDatabase
     let state: WriterState
 
     /// Runs whose summaries the writer keeps in memory between jobs.
     static let maxCachedRuns = 1024
 
     /// `args`: the row as inserted (owner task id, row id, attribute values).
-    func record(_ args: [DatabaseValue], set: SetEntry, execution: Int64, dataflow: Int64) throws {
+    func record(_ args: [SQLValue], set: SetEntry, execution: Int64, dataflow: Int64) throws {
         if set.producers.isEmpty {
             if state.runs[execution] == nil { state.runs[execution] = try accumulator(execution) }
             state.runs[execution]!.addInput(args[2...], of: set)
@@ -30,7 +29,7 @@ struct RunSummaries {
 
     private func accumulator(_ execution: Int64) throws -> RunAccumulator {
         if let cached = state.runs[execution] { return cached }
-        let stored = try String.fetchOne(state.statement(db, "SELECT summary FROM run_summary WHERE exec_id = ?"), arguments: [execution])
+        let stored = try String.fetchOne(db, sql: "SELECT summary FROM run_summary WHERE exec_id = ?", arguments: [execution])
         return try stored.map(RunAccumulator.decode) ?? RunAccumulator()
     }
 
@@ -48,17 +47,17 @@ struct RunSummaries {
             for delta in runDeltas { run.merge(delta) }
             state.runs[execution] = run
             let summary = try run.json()
-            guard let row = try Row.fetchOne(state.statement(db, Self.runSQL), arguments: [execution]) else { continue }
+            guard let row = try db.fetchOne(sql: Self.runSQL, arguments: [execution]) else { continue }
             let status = Self.status(tasks: row["tasks"], running: row["running"], failed: row["failed"])
             let start: String? = row["start_time"]
             let end: String? = status == "RUNNING" ? nil : row["end_time"]
-            try state.statement(db, """
+            try db.execute(sql: """
                 INSERT INTO run_summary(exec_id, df_id, status, tasks, start_time, end_time, updated_at, seq, summary)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (exec_id) DO UPDATE SET status = excluded.status, tasks = excluded.tasks,
                   start_time = excluded.start_time, end_time = excluded.end_time, updated_at = excluded.updated_at,
                   seq = excluded.seq, summary = excluded.summary
-                """).execute(arguments: [execution, dataflow, status, row["tasks"], start, end, now, state.nextSeq(), summary])
+                """, arguments: [execution, dataflow, status, row["tasks"] as Int64, start, end, now, state.nextSeq(), summary])
             // A `run` event for every run, followed or not: a page that read the runs while this
             // commit was under way then still hears of it. New rows only where someone follows.
             let tag: String = row["tag"]
@@ -83,8 +82,8 @@ struct RunSummaries {
           coalesce(e.start_time, min(t.start_time)) AS start_time,
           coalesce(e.end_time, max(t.end_time)) AS end_time,
           count(t.id) AS tasks,
-          coalesce(sum(t.status IN ('RUNNING', 'READY')), 0) AS running,
-          coalesce(sum(t.status IN ('FAILED', 'FINISHED_WITH_ERROR')), 0) AS failed
+          coalesce(sum(CASE WHEN t.status IN ('RUNNING', 'READY') THEN 1 ELSE 0 END), 0) AS running,
+          coalesce(sum(CASE WHEN t.status IN ('FAILED', 'FINISHED_WITH_ERROR') THEN 1 ELSE 0 END), 0) AS failed
         FROM dataflow_execution e LEFT JOIN task t ON t.df_exec = e.id WHERE e.id = ? GROUP BY e.id
         """
 
@@ -97,20 +96,20 @@ struct RunSummaries {
 
     /// Builds every run's summary from the rows stored (the migration that adds summaries to a
     /// database written before them). One pass over each set's table.
-    static func rebuildAll(_ db: Database) throws {
+    static func rebuildAll(_ db: any SQLDatabase) throws {
         let state = WriterState(catalog: try Catalog.load(db))
         let summaries = RunSummaries(db: db, state: state)
-        for row in try Row.fetchAll(db, sql: "SELECT id, df_id FROM dataflow_execution") { summaries.touch(execution: row[0], dataflow: row[1]) }
+        for row in try db.fetchAll(sql: "SELECT id, df_id FROM dataflow_execution") { summaries.touch(execution: row[0], dataflow: row[1]) }
         for df in state.catalog.dataflows.values {
             for s in df.sets.values {
                 guard let owner = s.owner else { continue }
                 let columns = (["\(owner)_task_id", "id"] + s.attributes.map(\.name)).map { "x.\($0.quotedIdentifier)" }
-                let cursor = try Row.fetchCursor(db, sql: """
-                    SELECT t.df_exec, \(columns.joined(separator: ", ")) FROM \(s.table.quotedIdentifier) x
+                try db.forEachRow("""
+                    SELECT t.df_exec, \(columns.joined(separator: ", ")) FROM \(db.dialect.tableSQL(s.table)) x
                     JOIN task t ON t.id = x.\("\(owner)_task_id".quotedIdentifier) ORDER BY x.id
-                    """)
-                while let row = try cursor.next() {
-                    try summaries.record(Array(row.databaseValues.dropFirst()), set: s, execution: row[0], dataflow: df.id)
+                    """, []) { row in
+                    try summaries.record(Array(row.values.dropFirst()), set: s, execution: row[0], dataflow: df.id)
+                    return true
                 }
             }
         }

@@ -19,7 +19,7 @@ struct StoredRun {
     /// Appends the `RunSummary` JSON to `out`. `summary` is the stored `RunAccumulator` JSON
     /// (`{"metrics":…,"params":…,"tables":…}`); `now` and `staleAfter` (seconds) decide `stale`
     /// and the duration of a running run.
-    func write(summary: Data, into out: inout [UInt8], now: Double, staleAfter: Double) {
+    func write<Summary: Collection>(summary: Summary, into out: inout [UInt8], now: Double, staleAfter: Double) where Summary.Element == UInt8 {
         let start = startTime.flatMap(Timestamp.parse)
         let end = status == "RUNNING" ? now : endTime.flatMap(Timestamp.parse)
         let duration = start.flatMap { s in end.map { max(0, $0 - s) } }
@@ -42,7 +42,7 @@ struct StoredRun {
     /// The `RunSummary` JSON as text (a live event).
     func json(summary: String, now: Double, staleAfter: Double) -> String {
         var out: [UInt8] = []
-        write(summary: Data(summary.utf8), into: &out, now: now, staleAfter: staleAfter)
+        write(summary: summary.utf8, into: &out, now: now, staleAfter: staleAfter)
         return String(decoding: out, as: UTF8.self)
     }
 }

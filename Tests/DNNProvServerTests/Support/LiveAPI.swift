@@ -1,3 +1,4 @@
+import DNNProvPostgres
 import DNNProvServer
 import DNNProvStore
 import Foundation
@@ -6,25 +7,13 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import XCTest
-
-/// A temporary database file, removed with its WAL files at the end of the test.
-final class TempDatabase {
-    let directory: URL
-    var path: String { directory.appendingPathComponent("prov.sqlite").path }
-
-    init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("dnnprov-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
-}
+import DNNProvTestSupport
 
 /// Runs the real server on a loopback port (HummingbirdTesting `.live`) over `path`,
 /// and hands the test a JSON client.
 func withLiveServer<T>(database path: String, configuration: ServerConfiguration = .init(port: 0),
                        _ body: @escaping @Sendable (LiveAPI) async throws -> T) async throws -> T {
-    let store = try ProvStore(path: path)
+    let store = try ProvStore.open(path)
     defer { store.close() }
     let app = try buildApplication(store: store, configuration: configuration)
     return try await app.test(.live) { client in try await body(LiveAPI(client: client)) }

@@ -37,10 +37,11 @@ class Server:
     """`dnnprov serve` on a free port with its own database file.
 
     `args`: more `serve` options (`--require-tokens`, `--tls-cert ... --tls-key ...`);
-    `ca_file`: serve over https, trusting this PEM; `token`: what the test's own requests send.
+    `ca_file`: serve over https, trusting this PEM; `token`: what the test's own requests send;
+    `log`: the server's log file (default `<db>.log`; give one when `db` is a PostgreSQL URL).
     """
 
-    def __init__(self, db, port=None, args=(), ca_file=None, token=None):
+    def __init__(self, db, port=None, args=(), ca_file=None, token=None, log=None):
         self.db = db
         self.port = port or free_port()
         self.args = list(args)
@@ -48,7 +49,7 @@ class Server:
         self.token = token
         self.url = f"{'https' if ca_file else 'http'}://127.0.0.1:{self.port}"
         self.proc = None
-        self.log = db + ".log"
+        self.log = log or db + ".log"
 
     def _context(self):
         return ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None

@@ -1,0 +1,185 @@
+import DNNProvModel
+import DNNProvStore
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+
+/// The PostgreSQL backend: global tables in schema `dnnprov`, one schema per dataflow holding its
+/// `ds_<set>` tables and `<set>` views. Several servers may share one database: writes take turns
+/// (`PostgresTransactions`), and every server hears the others' commits through LISTEN/NOTIFY,
+/// so its live stream and catalog show what any server stored.
+final class PostgresEngine: StorageEngine, @unchecked Sendable {
+    /// The NOTIFY channel of commits.
+    static let channel = "dnnprov_live"
+
+    let url: PostgresURL
+    let dialect: any SQLDialect = PostgresDialect()
+    let feed: ChangeFeed
+    var location: String { url.redacted }
+    var backend: String { "postgresql" }
+    private let published: NIOLockedValueBox<Catalog>
+    private let writer: GroupCommit?
+    private let writerConnection: PGConnection?
+    private let readers: PostgresReaderPool
+    private let queries: PostgresQueryEngine
+    private let followers = PostgresFollowers()
+    private let listener: Task<Void, Never>?
+    private let logger: Logger
+
+    /// Connects, brings the schema up to date (under an advisory lock: servers starting together
+    /// do not race), and starts the writer and the listener. `queryURL`: user queries go there
+    /// (a read replica), so analysts cannot slow ingestion.
+    init(url: PostgresURL, queryURL: PostgresURL?, readOnly: Bool, queryPool: QueryPoolConfiguration, logger: Logger) throws {
+        self.url = url
+        self.logger = logger
+        let setup = try PGConnection.connect(url: url, logger: logger)
+        if !readOnly { try PostgresSchema.migrate(setup) }
+        let catalog = try Catalog.load(setup)
+        let lastSeq = try Int64.fetchOne(setup, sql: "SELECT seq FROM store_state WHERE id = 1") ?? 0
+        published = NIOLockedValueBox(catalog)
+        feed = ChangeFeed(lastSeq: lastSeq)
+        readers = PostgresReaderPool(url: url, logger: logger)
+        queries = try PostgresQueryEngine(url: queryURL ?? url, configuration: queryPool, logger: logger)
+        logger.info("opened database", metadata: [
+            "url": "\(url.redacted)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
+        if readOnly {
+            setup.close()
+            writer = nil
+            writerConnection = nil
+        } else {
+            writerConnection = setup
+            let state = WriterState(catalog: catalog)
+            state.hasLegacyKeys = false
+            let published = self.published
+            let transactions = PostgresTransactions(connection: setup, feed: feed, followers: followers)
+            writer = GroupCommit(transactions: transactions, state: state, feed: feed, logger: logger) { catalog in
+                published.withLockedValue { if catalog.stamp >= $0.stamp { $0 = catalog } }
+            }
+        }
+        let readers = self.readers
+        let followers = self.followers
+        feed.setFollowHandler { dataflow in
+            followers.follow(dataflow) { sql, arguments in
+                Task.detached { _ = try? await readers.write(sql, arguments) }
+            }
+        }
+        listener = Task.detached { [feed, published, readers, url, logger] in
+            await Self.listen(url: url, feed: feed, published: published, readers: readers, logger: logger)
+        }
+    }
+
+    deinit {
+        writer?.stop()
+        listener?.cancel()
+    }
+
+    var catalog: Catalog { published.withLockedValue { $0 } }
+
+    func close() {
+        writer?.stop()
+        writerConnection?.close()
+        listener?.cancel()
+        queries.shutdown()
+        readers.close()
+    }
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
+        try await readers.read(body)
+    }
+
+    func write<T: Sendable>(_ work: @escaping (any SQLDatabase, WriterState) throws -> T) async throws -> T {
+        guard let writer else { throw ProvError.forbidden("the database was opened read-only") }
+        return try await writer.submit(work)
+    }
+
+    func query(_ sql: String, options: QueryOptions) async throws -> QueryResult {
+        // A dataflow another server registered a moment ago: this server may not have heard yet.
+        if let tag = options.dataflow, let normalized = try? Identifier.normalizeDataflow(tag), self.catalog.dataflows[normalized] == nil {
+            _ = try await refreshCatalog()
+        }
+        let catalog = self.catalog
+        // The same name rules as on SQLite: the chosen dataflow, or the only one, or the one
+        // holding the set names the query uses.
+        let names = try QueryNameResolution(sql: sql, dataflow: options.dataflow, scope: options.scope, catalog: catalog)
+        let schema = names.dataflow.map { PostgresDialect().schemaName(dataflow: $0) }
+        var scopeSchemas: [String]?
+        var scopeTags: [String] = []
+        if case .only(let tags) = options.scope {
+            scopeSchemas = catalog.dataflows.keys.filter { options.scope.contains($0) }.sorted().map { PostgresDialect().schemaName(dataflow: $0) }
+            scopeTags = tags.sorted()
+        }
+        do {
+            return try await queries.run(sql, dataflowSchema: schema, scopeSchemas: scopeSchemas, scopeTags: scopeTags, limit: options.limit,
+                                         maxBytes: options.maxBytes, timeout: options.timeout)
+        } catch let error as ProvError {
+            // `relation "x" does not exist`: said with the way to reach x, as on SQLite.
+            guard let start = error.message.range(of: "relation \""),
+                  let end = error.message[start.upperBound...].firstIndex(of: "\""),
+                  error.message[end...].hasPrefix("\" does not exist") else { throw error }
+            throw names.explained(error, missing: String(error.message[start.upperBound..<end]))
+        }
+    }
+
+    func refreshCatalog() async throws -> Bool {
+        let stamp = catalog.stamp
+        let fresh = try await readers.read { db -> Catalog? in
+            let stored = try Int64.fetchOne(db, sql: "SELECT catalog_stamp FROM store_state WHERE id = 1") ?? 0
+            return stored > stamp ? try Catalog.load(db) : nil
+        }
+        guard let fresh else { return false }
+        // The listener may have published it meanwhile: what counts is that it is newer now.
+        return published.withLockedValue { current in
+            if fresh.stamp > current.stamp { current = fresh }
+            return current.stamp > stamp
+        }
+    }
+
+    /// A `live_event` row as the feed carries it.
+    static func event(_ row: SQLRow) -> LiveEvent? {
+        guard let kind = LiveEvent.Kind(rawValue: row[2]) else { return nil }
+        return LiveEvent(seq: row[0], dataflowID: row[1], kind: kind, data: row[3])
+    }
+
+    /// Follows the commits of every server: on each notification, publishes the events not yet
+    /// published here and, when the catalog changed, the catalog. Reconnects after a failure.
+    private static func listen(url: PostgresURL, feed: ChangeFeed, published: NIOLockedValueBox<Catalog>,
+                               readers: PostgresReaderPool, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: url.configuration(), id: 0, logger: logger)
+                do {
+                    try await connection.listen(on: channel) { notifications in
+                        // Commits made while (re)connecting.
+                        try await catchUp(feed: feed, published: published, readers: readers)
+                        for try await _ in notifications {
+                            try await catchUp(feed: feed, published: published, readers: readers)
+                        }
+                    }
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+                try? await connection.close()
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("live listener: \(error); reconnecting")
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private static func catchUp(feed: ChangeFeed, published: NIOLockedValueBox<Catalog>, readers: PostgresReaderPool) async throws {
+        let last = feed.lastSeq
+        let stamp = published.withLockedValue { $0.stamp }
+        let (events, catalog) = try await readers.read { db -> ([LiveEvent], Catalog?) in
+            let storedStamp = try Int64.fetchOne(db, sql: "SELECT catalog_stamp FROM store_state WHERE id = 1") ?? 0
+            let catalog = storedStamp > stamp ? try Catalog.load(db) : nil
+            let rows = try db.fetchAll(sql: "SELECT seq, df_id, kind, data FROM live_event WHERE seq > ? ORDER BY seq", arguments: [last])
+            return (rows.compactMap(event), catalog)
+        }
+        // The catalog first: a page told of a new dataflow can then read it.
+        if let catalog { published.withLockedValue { if catalog.stamp > $0.stamp { $0 = catalog } } }
+        feed.publish(events)
+    }
+}

@@ -1,0 +1,105 @@
+import DNNProvModel
+import DNNProvStore
+import Foundation
+
+/// Group commit on PostgreSQL, with several servers on one database.
+///
+/// Writers take turns: each group's transaction first takes a transaction-level advisory lock, so
+/// the groups of all servers are serialized. That keeps what the domain rules assume true: row
+/// ids (`max(id) + 1`), task and execution lookups, summaries and event numbers are never handed
+/// out twice, and two servers extending one dataflow never race on its schema. Group commit
+/// keeps the turns few (hundreds of requests per transaction).
+///
+/// `store_state` holds a counter bumped by every group: when it is not the one this server left,
+/// another server wrote in between, and the writer's caches (tasks, executions, next row ids,
+/// summaries) are dropped, the catalog reloaded if it changed, and the events that server made
+/// published here first, so this server's live stream stays in order.
+final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
+    /// The advisory lock of the writers' turn (any constant; "dnnprov" in ASCII).
+    static let writerLock: Int64 = 0x646E_6E70_726F_76
+    /// Events kept in `live_event` for servers that catch up (a multiple of a feed's capacity).
+    static let keptEvents: Int64 = 16_384
+
+    let connection: PGConnection
+    let feed: ChangeFeed
+    let followers: PostgresFollowers
+    /// The counter this server left in `store_state` (nil: unknown, reload everything).
+    private var epoch: Int64?
+    private var catalogStamp: Int64 = -1
+    private var groupStart: (epoch: Int64, stamp: Int64)?
+
+    init(connection: PGConnection, feed: ChangeFeed, followers: PostgresFollowers) {
+        self.connection = connection
+        self.feed = feed
+        self.followers = followers
+    }
+
+    func transaction(_ state: WriterState, _ body: (any SQLDatabase) throws -> Void) throws {
+        try connection.simple("BEGIN")
+        do {
+            try connection.simple("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
+            guard let row = try connection.fetchOne(sql: "SELECT epoch, seq, catalog_stamp FROM store_state WHERE id = 1") else {
+                throw ProvStoreError.storage("store_state is empty")
+            }
+            let (stored, seq, stamp): (Int64, Int64, Int64) = (row[0], row[1], row[2])
+            if stored != epoch {
+                state.forgetCaches()
+                if stamp != catalogStamp || epoch == nil { state.catalog = try Catalog.load(connection) }
+                state.seq = seq
+                state.storedSeq = seq
+                try catchUp(upTo: seq)
+            }
+            groupStart = (stored, stamp)
+            state.liveDataflows.formUnion(try followers.followed(connection))
+            try body(connection)
+            try connection.simple("COMMIT")
+            epoch = stored + 1
+            catalogStamp = Int64(state.catalog.stamp)
+        } catch {
+            connection.discardPending()
+            try? connection.simple("ROLLBACK")
+            epoch = nil
+            throw error
+        }
+    }
+
+    /// Publishes the events other servers committed since this server's last one.
+    private func catchUp(upTo seq: Int64) throws {
+        let last = feed.lastSeq
+        guard seq > last else { return }
+        let rows = try connection.fetchAll(sql: "SELECT seq, df_id, kind, data FROM live_event WHERE seq > ? ORDER BY seq",
+                                           arguments: [last])
+        feed.publish(rows.compactMap(PostgresEngine.event))
+    }
+
+    func savepoint(_ db: any SQLDatabase, _ body: () throws -> Void) throws {
+        try connection.simple("SAVEPOINT job")
+        do {
+            try body()
+            try connection.flush()
+            try connection.simple("RELEASE SAVEPOINT job")
+        } catch {
+            connection.discardPending()
+            try connection.simple("ROLLBACK TO SAVEPOINT job")
+            try connection.simple("RELEASE SAVEPOINT job")
+            throw error
+        }
+    }
+
+    func finish(_ db: any SQLDatabase, _ state: WriterState, events: [LiveEvent]) throws {
+        let start = groupStart ?? (0, 0)
+        try connection.execute(sql: "UPDATE store_state SET epoch = ?, seq = ?, catalog_stamp = ? WHERE id = 1",
+                               arguments: [start.epoch + 1, state.seq, Int64(state.catalog.stamp)])
+        guard !events.isEmpty else { return }
+        let insert = try connection.rowInserter(table: "live_event", columns: ["seq", "df_id", "kind", "data"])
+        for e in events { try insert.insert([.integer(e.seq), .integer(e.dataflowID), .text(e.kind.rawValue), .text(e.data)]) }
+        try connection.execute(sql: "DELETE FROM live_event WHERE seq <= ?", arguments: [state.seq - Self.keptEvents])
+        // Delivered at commit, to every server listening (this one included: it ignores its own).
+        try connection.execute(sql: "NOTIFY \(PostgresEngine.channel)", arguments: [])
+    }
+
+    func loadCatalog() throws -> Catalog {
+        epoch = nil
+        return try Catalog.load(connection)
+    }
+}
