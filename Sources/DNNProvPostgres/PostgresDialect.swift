@@ -34,11 +34,12 @@ package struct PostgresDialect: SQLDialect {
 
     /// The schema of a dataflow's views: its tag, so that `alexnet.ds_otrainingmodel` names
     /// another dataflow's table as it does on SQLite; `df_<tag>` for the few tags PostgreSQL or
-    /// dnnprov reserve (`public`, `dnnprov`, `pg_…`). Always written quoted (`mnist.v2`).
+    /// dnnprov reserve (`public`, `dnnprov…`, `pg_…`). Always written quoted (`mnist.v2`).
     package func schemaName(dataflow: String) -> String {
         let tag = dataflow.lowercased()
         let reserved: Set<String> = ["public", "dnnprov", Self.dataSchema, "information_schema"]
-        return Self.fit(reserved.contains(tag) || tag.hasPrefix("pg_") || tag.hasPrefix("df_") ? "df_" + tag : tag)
+        let taken = reserved.contains(tag) || tag.hasPrefix("pg_") || tag.hasPrefix("df_") || tag.hasPrefix("dnnprov")
+        return Self.fit(taken ? "df_" + tag : tag)
     }
 
     package func tableSQL(_ table: String) -> String {
@@ -79,7 +80,7 @@ package struct PostgresDialect: SQLDialect {
         // IF NOT EXISTS: two servers extending the same dataflow at once both get here; the
         // second finds the table (the registration's own rows decide what else to do).
         try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(tableSQL(table)) (\(columns.joined(separator: ", ")))")
-        try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \((name + "__id").quotedIdentifier) ON \(tableSQL(table)) (id)")
+        try db.execute(sql: "CREATE UNIQUE INDEX IF NOT EXISTS \(Self.fit(name + "__id").quotedIdentifier) ON \(tableSQL(table)) (id)")
     }
 
     package func addColumn(_ db: any SQLDatabase, table: String, column: String, type: AttributeType?) throws {

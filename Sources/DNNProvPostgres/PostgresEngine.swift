@@ -20,7 +20,7 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
     var backend: String { "postgresql" }
     private let published: NIOLockedValueBox<Catalog>
     private let writer: GroupCommit?
-    private let writerConnection: PGConnection?
+    private let transactions: PostgresTransactions?
     private let readers: PostgresReaderPool
     private let queries: PostgresQueryEngine
     private let followers = PostgresFollowers()
@@ -46,13 +46,13 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
         if readOnly {
             setup.close()
             writer = nil
-            writerConnection = nil
+            transactions = nil
         } else {
-            writerConnection = setup
             let state = WriterState(catalog: catalog)
             state.hasLegacyKeys = false
             let published = self.published
             let transactions = PostgresTransactions(connection: setup, feed: feed, followers: followers)
+            self.transactions = transactions
             writer = GroupCommit(transactions: transactions, state: state, feed: feed, logger: logger) { catalog in
                 published.withLockedValue { if catalog.stamp >= $0.stamp { $0 = catalog } }
             }
@@ -78,7 +78,7 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
 
     func close() {
         writer?.stop()
-        writerConnection?.close()
+        transactions?.close()
         listener?.cancel()
         queries.shutdown()
         readers.close()

@@ -114,13 +114,8 @@ package final class PostgresQueryEngine: Sendable {
         case .disable, .allow:
             tls = .disable
         default:
-            var t = TLSConfiguration.makeClientConfiguration()
-            // By raw value: the URL's list of modes is growing as this is written.
-            switch url.sslMode.rawValue {
-            case "verify-full": t.certificateVerification = .fullVerification
-            case "verify-ca": t.certificateVerification = .noHostnameVerification
-            default: t.certificateVerification = .none
-            }
+            // verify-ca and verify-full are `.require` with their certificate check in it.
+            let t = url.clientTLSConfiguration
             tls = url.sslMode == .prefer ? .prefer(t) : .require(t)
         }
         var config = PostgresClient.Configuration(host: url.host, port: url.port, username: url.user,
@@ -309,7 +304,9 @@ package final class PostgresQueryEngine: Sendable {
     /// Schemas that do not exist yet are skipped and the role is set up again on the next query.
     private func scopeRole(for schemas: [String], tags: [String], on connection: PostgresConnection) async throws -> String {
         let wanted = Set(schemas).sorted()
-        let key = wanted.map(Self.quoted).joined(separator: ",")
+        // Named after the scope's tags (what the views filter on) and its schemas: a scope of
+        // {a} and one of {a, b} before b exists are different roles.
+        let key = (Set(tags).sorted() + ["|"] + wanted).map(Self.quoted).joined(separator: ",")
         if let ready = scopeRoles.withLockedValue({ $0[key] }), ready.granted == wanted.count { return ready.name }
         try await connection.query("BEGIN", logger: logger)
         do {
@@ -340,7 +337,9 @@ package final class PostgresQueryEngine: Sendable {
             for table in GlobalSchema.readableTables.sorted() {
                 guard let select = GlobalSchema.scopedSelect(table, ids: ids, schema: Self.quoted(Self.globalSchema)) else { continue }
                 // A table this database lacks (an older or partial schema) gets no view.
-                let create = "CREATE OR REPLACE VIEW \(role).\(Self.quoted(table)) AS \(select)"
+                // security_barrier: the view's filter runs before the caller's conditions, so an
+                // error on another dataflow's row (a failing cast) cannot show its value.
+                let create = "CREATE OR REPLACE VIEW \(role).\(Self.quoted(table)) WITH (security_barrier) AS \(select)"
                 try await connection.query(PostgresQuery(unsafeSQL: """
                     DO $dnnprov_scope$ BEGIN EXECUTE \(Self.literal(create));
                     EXCEPTION WHEN undefined_table OR undefined_column THEN NULL; END $dnnprov_scope$

@@ -55,7 +55,7 @@ final class PostgresReaderPool: @unchecked Sendable {
 
     private func give(_ connection: PGConnection) {
         let keep = idle.withLockedValue { idle in
-            guard idle.count < Self.keptIdle else { return false }
+            guard idle.count < Self.keptIdle, !closed.withLockedValue({ $0 }) else { return false }
             idle.append(connection)
             return true
         }

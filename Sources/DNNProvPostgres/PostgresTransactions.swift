@@ -4,8 +4,9 @@ import Foundation
 
 /// Group commit on PostgreSQL, with several servers on one database.
 ///
-/// Writers take turns: each group's transaction first takes a transaction-level advisory lock, so
-/// the groups of all servers are serialized. That keeps what the domain rules assume true: row
+/// Writers take turns: each group's transaction first locks the one row of `store_state`
+/// (`SELECT ... FOR UPDATE`), so the groups of all servers are serialized; roles that can only
+/// read cannot take that lock. That keeps what the domain rules assume true: row
 /// ids (`max(id) + 1`), task and execution lookups, summaries and event numbers are never handed
 /// out twice, and two servers extending one dataflow never race on its schema. Group commit
 /// keeps the turns few (hundreds of requests per transaction).
@@ -15,12 +16,11 @@ import Foundation
 /// summaries) are dropped, the catalog reloaded if it changed, and the events that server made
 /// published here first, so this server's live stream stays in order.
 final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
-    /// The advisory lock of the writers' turn (any constant; "dnnprov" in ASCII).
-    static let writerLock: Int64 = 0x646E_6E70_726F_76
     /// Events kept in `live_event` for servers that catch up (a multiple of a feed's capacity).
     static let keptEvents: Int64 = 16_384
 
-    let connection: PGConnection
+    /// The writer's connection; replaced when it is lost (a PostgreSQL restart, a network cut).
+    private(set) var connection: PGConnection
     let feed: ChangeFeed
     let followers: PostgresFollowers
     /// The counter this server left in `store_state` (nil: unknown, reload everything).
@@ -35,10 +35,13 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
     }
 
     func transaction(_ state: WriterState, _ body: (any SQLDatabase) throws -> Void) throws {
-        try connection.simple("BEGIN")
+        // READ COMMITTED whatever the database's default: the state row is read after the lock is
+        // granted, so it shows the previous writer's commit.
+        try connection.simple("BEGIN ISOLATION LEVEL READ COMMITTED")
         do {
-            try connection.simple("SELECT pg_advisory_xact_lock(\(Self.writerLock))")
-            guard let row = try connection.fetchOne(sql: "SELECT epoch, seq, catalog_stamp FROM store_state WHERE id = 1") else {
+            // The writers' turn is the lock on the state row: roles that can only read (user
+            // queries, BI tools) cannot take it, unlike an advisory lock anyone may take.
+            guard let row = try connection.fetchOne(sql: "SELECT epoch, seq, catalog_stamp FROM store_state WHERE id = 1 FOR UPDATE") else {
                 throw ProvStoreError.storage("store_state is empty")
             }
             let (stored, seq, stamp): (Int64, Int64, Int64) = (row[0], row[1], row[2])
@@ -57,11 +60,23 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
             catalogStamp = Int64(state.catalog.stamp)
         } catch {
             connection.discardPending()
-            try? connection.simple("ROLLBACK")
+            if (try? connection.simple("ROLLBACK")) == nil { reconnect() }
             epoch = nil
             throw error
         }
     }
+
+    /// A connection that cannot even roll back is gone: the next group gets a new one (this
+    /// group's jobs fail; their clients retry). If PostgreSQL is still unreachable, the next
+    /// group fails the same way and tries again.
+    private func reconnect() {
+        let old = connection
+        old.close()
+        if let fresh = try? PGConnection.connect(url: old.url, logger: old.logger) { connection = fresh }
+    }
+
+    /// Closes the writer's connection (after the group commit has stopped).
+    func close() { connection.close() }
 
     /// Publishes the events other servers committed since this server's last one.
     private func catchUp(upTo seq: Int64) throws {

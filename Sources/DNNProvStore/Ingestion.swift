@@ -526,7 +526,7 @@ extension WriterState {
 
     /// The next row id of a set's table (ids are assigned here: SQLite's WITHOUT ROWID tables
     /// have none, and with several servers on one PostgreSQL database the writer's turn
-    /// (the advisory lock) is what keeps them unique).
+    /// (the lock on `store_state`) is what keeps them unique).
     func nextRowID(_ db: any SQLDatabase, set s: SetEntry) throws -> Int64 {
         let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(db.dialect.tableSQL(s.table))") ?? 0) + 1
         nextRowIDs[s.id] = next + 1

@@ -46,12 +46,13 @@ struct Registration {
         let outputs = spec.transformations.flatMap { t in t.sets.filter { $0.role == .output && $0.dependency == nil }.map { (t.tag, $0) } }
         let inputs = spec.transformations.flatMap { t in t.sets.filter { $0.role == .input && $0.dependency == nil }.map { (t.tag, $0) } }
         let consuming = spec.transformations.flatMap { t in t.sets.filter { $0.dependency != nil }.map { (t.tag, $0) } }
-        var touchedSets: Set<String> = []
+        // Sets whose columns (or their order: producers' task columns come first) changed.
+        var reshaped: Set<String> = []
         for (ttag, s) in outputs + inputs + consuming {
             // A set's rows are added by the transformation that produces it (or, for an input
             // nobody produces, by the first one that takes it).
-            changed = try ensureSet(s, owner: s.dependency ?? ttag, in: &df) || changed
-            changed = try ensureTaskColumn(set: s.tag, transformation: ttag, in: &df) || changed
+            var setChanged = try ensureSet(s, owner: s.dependency ?? ttag, in: &df)
+            setChanged = try ensureTaskColumn(set: s.tag, transformation: ttag, in: &df) || setChanged
             var producer: String?
             var consumer: String?
             switch s.role {
@@ -62,11 +63,14 @@ struct Registration {
                 // An input produced by another transformation is a dependency even if unnamed.
                 producer = s.dependency ?? df.sets[s.tag]!.producers.first(where: { $0 != ttag })
             }
-            if let p = producer, p != ttag { changed = try ensureTaskColumn(set: s.tag, transformation: p, in: &df) || changed }
-            changed = try ensureEdge(set: s.tag, producer: producer, consumer: consumer, in: &df) || changed
-            touchedSets.insert(s.tag)
+            if let p = producer, p != ttag { setChanged = try ensureTaskColumn(set: s.tag, transformation: p, in: &df) || setChanged }
+            setChanged = try ensureEdge(set: s.tag, producer: producer, consumer: consumer, in: &df) || setChanged
+            if setChanged { reshaped.insert(s.tag) }
+            changed = changed || setChanged
         }
-        for tag in touchedSets.sorted() {
+        // Only those: a specification posted again unchanged (DfAnalyzer clients do, every run)
+        // must not take locks on views that queries are reading.
+        for tag in reshaped.sorted() {
             try db.dialect.setChanged(db, set: df.sets[tag]!, dataflow: df.tag)
         }
 

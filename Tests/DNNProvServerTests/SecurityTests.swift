@@ -133,6 +133,11 @@ final class SecurityTests: XCTestCase {
                 XCTAssertTrue([.forbidden, .badRequest, .notFound].contains(r.status), "\(sql): \(r.status) \(r.text)")
                 XCTAssertFalse(r.text.contains("\"rows\""), sql)
             }
+            // A condition that fails on a row must not run on rows outside the scope: the error
+            // would quote the other dataflow's value (PostgreSQL: the scope's views are security
+            // barriers; SQLite's cast does not fail).
+            let probe = try await api.queryResponse("select count(*) from dataflow where cast(tag as integer) = 0", dataflow: nil, token: bearer)
+            XCTAssertFalse(probe.text.contains("secret"), "an error names a hidden dataflow: \(probe.text)")
             // The unscoped reader sees both.
             let all = try await api.query("select count(*) as n from dataflow", dataflow: nil, token: tokens.reader)
             XCTAssertEqual(all.ints("n"), [2])
