@@ -1,7 +1,7 @@
 import DNNProvModel
 
 /// The idempotency keys a request names that are already stored, read before its events are
-/// stored: a few `IN (...)` queries per request instead of a lookup per event. Keys the request
+/// stored: a few queries per request instead of a lookup per event. Keys the request
 /// stores are added as it goes, so a key sent twice in one request is a retry the second time.
 final class IdempotencyKeys {
     private struct Key: Hashable { var dataflow: Int64; var key: String }
@@ -23,13 +23,16 @@ final class IdempotencyKeys {
             else { continue }
             if looked.insert(Key(dataflow: df.id, key: key)).inserted { byDataflow[df.id, default: []].append(key) }
         }
-        let placeholders = Array(repeating: "?", count: Self.chunk).joined(separator: ", ")
-        let sql = "SELECT key, fingerprint FROM idempotency_key WHERE df_id = ? AND key IN (\(placeholders))"
+        // A join with the keys as rows, not `key IN (...)`: for a long list PostgreSQL scans every
+        // key of the dataflow and filters (24 ms per 256 keys at 150,000 keys), where the join
+        // looks each one up in the primary key (0.3 ms). `column1`: VALUES' column in both.
+        let rows = Array(repeating: "(?)", count: Self.chunk).joined(separator: ", ")
+        let sql = "SELECT i.key, i.fingerprint FROM idempotency_key i JOIN (VALUES \(rows)) AS k ON i.key = k.column1 WHERE i.df_id = ?"
         for (dataflow, keys) in byDataflow {
             for start in stride(from: 0, to: keys.count, by: Self.chunk) {
                 let part = keys[start..<min(start + Self.chunk, keys.count)]
-                let arguments = [SQLValue.integer(dataflow)] + part.map(SQLValue.text)
-                    + Array(repeating: SQLValue.null, count: Self.chunk - part.count)
+                let arguments = part.map(SQLValue.text) + Array(repeating: SQLValue.null, count: Self.chunk - part.count)
+                    + [SQLValue.integer(dataflow)]
                 try db.forEachRow(sql, arguments) { row in
                     known[Key(dataflow: dataflow, key: row[0])] = row[1]
                     return true
