@@ -12,7 +12,7 @@ let testSwiftSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"
 
 let package = Package(
     name: "dnnprov",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "dnnprov", targets: ["dnnprov"]),
         .library(name: "DNNProvClient", targets: ["DNNProvClient"]),

@@ -10,11 +10,17 @@ import PostgresNIO
 /// The PostgreSQL side of `SQLDatabase`: one PostgresNIO connection, driven synchronously from
 /// the writer's (or a reader's) thread, never from an event loop.
 ///
-/// Statements whose results are not read are deferred: `execute` and `rowInserter` append to a
-/// buffer (arguments inlined as literals, consecutive rows of a table merged into one multi-row
-/// `INSERT`), and the buffer goes to the server in one round trip before the next statement
-/// that reads, before `simple` (transaction control) and on `flush`. Ingestion then costs a round
-/// trip per read, not per statement.
+/// Statements whose results are not read are deferred: `execute` appends them to a queue
+/// (arguments inlined as literals), and the queue goes to the server in one round trip before
+/// the next statement that reads, before `simple` (transaction control) and on `flush`.
+/// Ingestion then costs a round trip per read, not per statement.
+///
+/// Rows from `rowInserter` are gathered per table and sent with `COPY ... FROM STDIN`, which
+/// the server takes about five times faster than the same rows as a multi-row `INSERT`. They
+/// stay open across other statements until one names their table (a read of it, an `UPDATE` of
+/// it), a transaction-control statement, `flush`, or their size limit: the statements of the
+/// writer that do not name a table do not read it, so rows may be sent after them. A job's
+/// dataset rows and idempotency keys then go as one `COPY` each, not one `INSERT` per run.
 ///
 /// PostgresNIO 1.x has no simple-query protocol (its `simpleQuery` is an extended-protocol
 /// query, one statement only), so a buffer of several statements is sent as one anonymous
@@ -29,29 +35,56 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
     package let url: PostgresURL
     package let logger: Logger
     package let dialect: any SQLDialect = PostgresDialect()
+    /// Where this connection's async calls run (see `PGBlockingExecutor`).
+    let executor: PGBlockingExecutor
+    /// The session's `idle_in_transaction_session_timeout`; nil: the server's.
+    let idleInTransactionTimeout: Duration?
 
-    /// Rows of one multi-row `INSERT` and bytes of one buffer before they are sent: a statement
-    /// of 1 MB parses fast, and the server does not hold megabytes of batch text per connection.
-    package static let maxRowsPerInsert = 1_000
-    package static let maxInsertBytes = 1 << 20
+    /// Bytes of one `COPY` and of everything buffered before it is sent: the server and this
+    /// process do not hold megabytes of batch per connection.
+    package static let maxCopyBytes = 1 << 20
+    /// Rows of a table sent as an `INSERT` in the statements' block rather than by `COPY`: a
+    /// `COPY` costs two round trips of its own, more than a few rows cost to parse.
+    static let rowsWithoutCopy = 32
     package static let autoFlushBytes = 8 << 20
 
-    private var statements: [String] = []
+    /// Rows of one table and column list, gathered for one `COPY`.
+    private struct OpenRows {
+        /// The table and columns as `rowInserter` was given them, joined: which rows belong here.
+        let key: String
+        let table: String
+        let columns: [String]
+        /// The table's name without its schema: a statement holding it is sent after the rows.
+        let name: String
+        var body: [UInt8] = []
+        var rows = 0
+        /// The rows as given while they are few (`rowsWithoutCopy`); nil past that.
+        var values: [[SQLValue]]? = []
+    }
+
+    /// What goes to the server next, in order: statements (consecutive ones as one block) and
+    /// rows closed by a statement that names their table.
+    private enum Pending {
+        case statement(String)
+        case rows(OpenRows)
+    }
+
+    private var queue: [Pending] = []
+    /// Rows still taking more, one entry per table: rows of different tables interleave (a
+    /// dataset row, its event's idempotency key, ...) and may be reordered among themselves.
+    private var openRows: [OpenRows] = []
+    /// Bytes in `queue` and `openRows`.
     private var bufferedBytes = 0
-    /// The multi-row `INSERT` being built: its `INSERT INTO t (cols) VALUES ` head and rows.
-    /// Multi-row `INSERT`s being built, one per table (`INSERT INTO t (cols) VALUES ` head): rows
-    /// of different tables interleave (a dataset row, its event's idempotency key, ...), and
-    /// inserts into different tables may be reordered among themselves. Any other statement
-    /// sends them first.
-    private var openInserts: [(head: String, body: [UInt8], rows: Int)] = []
     private var closed = false
 
     private static let nextID = NIOLockedValueBox(0)
 
-    init(connection: PostgresConnection, url: PostgresURL, logger: Logger) {
+    init(connection: PostgresConnection, url: PostgresURL, logger: Logger, executor: PGBlockingExecutor, idleInTransactionTimeout: Duration?) {
         self.connection = connection
         self.url = url
         self.logger = logger
+        self.executor = executor
+        self.idleInTransactionTimeout = idleInTransactionTimeout
     }
 
     deinit {
@@ -64,11 +97,38 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
 
     /// Opens a connection (blocking) with `standard_conforming_strings = on` (literals are
     /// written for it) and `search_path = dnnprov` (the global tables).
-    package static func connect(url: PostgresURL, logger: Logger = Logger(label: "dnnprov.postgres")) throws -> PGConnection {
+    ///
+    /// `idleInTransactionTimeout` is for the writer: a server that stops answering in the
+    /// middle of a transaction must not keep the writers' turn (the lock on `store_state`) from
+    /// the other servers, so PostgreSQL ends its session when it stays idle inside a
+    /// transaction that long (ours are idle between statements for milliseconds). Readers keep
+    /// the server's setting: a PROV export waits on its HTTP client between parts.
+    package static func connect(url: PostgresURL, logger: Logger = Logger(label: "dnnprov.postgres"),
+                                idleInTransactionTimeout: Duration? = nil) throws -> PGConnection {
+        try connect(url: url, logger: logger, idleInTransactionTimeout: idleInTransactionTimeout, executor: .shared)
+    }
+
+    /// A connection like this one (the writer's, reconnecting after it was lost).
+    func reopened() throws -> PGConnection {
+        try Self.connect(url: url, logger: logger, idleInTransactionTimeout: idleInTransactionTimeout, executor: executor)
+    }
+
+    /// Session settings sent as startup parameters: no round trip, and no call to `set_config`,
+    /// which the query engine's hardening revokes from roles other than superusers. TCP
+    /// keepalives let PostgreSQL notice a client whose machine went away (in about a minute,
+    /// instead of the system's two hours) and end its transaction.
+    static func startupParameters(idleInTransactionTimeout: Duration? = nil) -> [(String, String)] {
+        var parameters = [("standard_conforming_strings", "on"), ("search_path", "dnnprov"),
+                          ("tcp_keepalives_idle", "30"), ("tcp_keepalives_interval", "10"), ("tcp_keepalives_count", "3")]
+        if let idleInTransactionTimeout {
+            parameters.append(("idle_in_transaction_session_timeout", String(max(1, Int(idleInTransactionTimeout.milliseconds)))))
+        }
+        return parameters
+    }
+
+    static func connect(url: PostgresURL, logger: Logger, idleInTransactionTimeout: Duration?, executor: PGBlockingExecutor) throws -> PGConnection {
         var configuration = try url.configuration()
-        // Session settings as startup parameters: no round trip, and no call to `set_config`,
-        // which the query engine's hardening revokes from roles other than superusers.
-        configuration.options.additionalStartupParameters += [("standard_conforming_strings", "on"), ("search_path", "dnnprov")]
+        configuration.options.additionalStartupParameters += startupParameters(idleInTransactionTimeout: idleInTransactionTimeout)
         let id = nextID.withLockedValue { $0 += 1; return $0 }
         let connection: PostgresConnection
         do {
@@ -78,7 +138,8 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         } catch {
             throw connectError(error, url: url)
         }
-        let db = PGConnection(connection: connection, url: url, logger: logger)
+        let db = PGConnection(connection: connection, url: url, logger: logger, executor: executor,
+                              idleInTransactionTimeout: idleInTransactionTimeout)
         return db
     }
 
@@ -87,30 +148,29 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
     package func close() {
         guard !closed else { return }
         closed = true
-        statements = []
-        openInserts = []
+        discardPending()
         try? connection.close().wait()
     }
 
     // MARK: SQLDatabase
 
     package func execute(_ sql: String, _ arguments: [SQLValue]) throws {
+        let text = arguments.isEmpty ? sql : try PGSQLText.inline(sql, arguments).text
         // Statements that cannot run inside a PL/pgSQL block (transaction control, those that
-        // return rows, those that refuse a transaction) are sent at once, after what is buffered.
+        // return rows, those that refuse a transaction) are sent at once, after what they may
+        // depend on.
         if Self.mustRunDirectly(sql) {
-            let text = arguments.isEmpty ? sql : try PGSQLText.inline(sql, arguments).text
-            try flush()
+            if Self.readsOnlyWhatItNames(sql) { try sendQueue(before: text) } else { try flush() }
             try run(text)
             return
         }
-        let text = arguments.isEmpty ? sql : try PGSQLText.inline(sql, arguments).text
-        closeInserts()
+        closeRows(namedIn: text)
         append(text)
         if bufferedBytes >= Self.autoFlushBytes { try flush() }
     }
 
     package func forEachRow(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Bool) throws {
-        try flush()
+        if Self.readsOnlyWhatItNames(sql) { try sendQueue(before: sql) } else { try flush() }
         let text = arguments.isEmpty ? sql : try PGSQLText.numbered(sql, arguments: arguments.count).text
         var binds = PostgresBindings(capacity: arguments.count)
         for a in arguments {
@@ -158,25 +218,34 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         }
     }
 
+    /// Rows for `table`, sent after the statements already queued and before the next
+    /// statement that names the table's physical name (`dnnprov_data.<df>__ds_<set>`, a global
+    /// table's name). So a statement that reads those rows must name that table: not a view of
+    /// it (`<df>.ds_<set>`), a function or a foreign key pointing into it. The writer's own
+    /// statements do; none of the tables filled this way is referenced by a foreign key.
     package func rowInserter(table: String, columns: [String]) throws -> any SQLRowInserter {
-        Inserter(connection: self, head: "INSERT INTO \(dialect.tableSQL(table)) (\(columns.joined(separator: ", "))) VALUES ")
+        let names = columns.map(Self.unquoted)
+        // PostgresNIO quotes COPY's names without escaping them; ours never hold a quote.
+        guard !(names + [table]).contains(where: { $0.contains("\"") }) else {
+            throw ProvStoreError.storage("a name holding a double quote cannot be copied into: \(table) \(columns)")
+        }
+        return Inserter(connection: self, table: table, columns: names)
+    }
+
+    /// `name` from `"name"` (as `quotedIdentifier` writes it), a bare name as it is.
+    static func unquoted(_ identifier: String) -> String {
+        guard identifier.count >= 2, identifier.hasPrefix("\""), identifier.hasSuffix("\"") else { return identifier }
+        return String(identifier.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"")
     }
 
     // MARK: Buffer
 
-    /// Sends what is buffered in one round trip and empties the buffer (also when it fails:
-    /// the failed statements are not sent again after a rollback).
+    /// Sends everything buffered and empties the buffer (also when it fails: the failed
+    /// statements are not sent again after a rollback).
     package func flush() throws {
-        closeInserts()
-        guard !statements.isEmpty else { return }
-        let batch = statements
-        statements = []
-        bufferedBytes = 0
-        if batch.count == 1, !PGSQLText.scan(batch[0], { _, _ in }).hasInnerSemicolon {
-            try run(batch[0])
-        } else {
-            try run(Self.block(batch))
-        }
+        for rows in openRows where rows.rows > 0 { queue.append(.rows(rows)) }
+        openRows = []
+        try sendQueue()
     }
 
     /// Flushes, then runs `sql` on its own (`BEGIN`, `COMMIT`, `SAVEPOINT s`, `SET ...`).
@@ -185,59 +254,104 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         try run(sql)
     }
 
-    /// Drops the buffered statements unsent: before `ROLLBACK` (or `ROLLBACK TO SAVEPOINT`)
-    /// after a failure, when what was buffered belongs to the work being undone.
+    /// Drops what is buffered, unsent: before `ROLLBACK` (or `ROLLBACK TO SAVEPOINT`) after a
+    /// failure, when it belongs to the work being undone.
     package func discardPending() {
-        statements = []
+        queue = []
+        openRows = []
         bufferedBytes = 0
-        openInserts = []
     }
 
-    /// Statements waiting to be sent (a multi-row `INSERT` counts once), for tests.
-    var pendingStatementCount: Int { statements.count + openInserts.filter { $0.rows > 0 }.count }
+    /// Round trips waiting to be made (a block of statements counts once per statement, rows
+    /// of a table once), for tests.
+    var pendingStatementCount: Int { queue.count + openRows.filter { $0.rows > 0 }.count }
 
-    /// Whether statements are waiting to be sent.
-    package var hasPendingStatements: Bool { !statements.isEmpty || !openInserts.isEmpty }
+    /// Whether statements or rows are waiting to be sent.
+    package var hasPendingStatements: Bool { !queue.isEmpty || openRows.contains { $0.rows > 0 } }
 
-    fileprivate func appendRow(head: String, values: [SQLValue]) throws {
-        var k = openInserts.firstIndex { $0.head == head }
-        if let i = k, openInserts[i].rows >= Self.maxRowsPerInsert || openInserts[i].body.count >= Self.maxInsertBytes {
-            let full = openInserts.remove(at: i)
-            append(full.head + String(decoding: full.body, as: UTF8.self))
+    /// Sends what `sql` may depend on: the queued statements, and the open rows of the tables
+    /// it names. Rows of other tables stay open.
+    private func sendQueue(before sql: String) throws {
+        closeRows(namedIn: sql)
+        try sendQueue()
+    }
+
+    /// Moves the open rows of the tables `sql` names to the queue, ahead of `sql`. A name found
+    /// anywhere in the text counts (in a literal or as part of a longer name too): sending rows
+    /// early costs a round trip, sending them late would be wrong.
+    private func closeRows(namedIn sql: String) {
+        guard !openRows.isEmpty else { return }
+        var kept: [OpenRows] = []
+        for rows in openRows where rows.rows > 0 {
+            if sql.range(of: rows.name, options: .caseInsensitive) != nil {
+                queue.append(.rows(rows))
+            } else {
+                kept.append(rows)
+            }
+        }
+        openRows = kept
+    }
+
+    /// Sends the queue in order: consecutive statements as one block, rows as a `COPY`.
+    private func sendQueue() throws {
+        guard !queue.isEmpty else { return }
+        let batch = queue
+        queue = []
+        bufferedBytes = openRows.reduce(0) { $0 + $1.body.count }
+        var statements: [String] = []
+        for item in batch {
+            switch item {
+            case .statement(let text):
+                statements.append(text)
+            case .rows(let rows):
+                if let values = rows.values {
+                    statements.append(try insertStatement(rows, values))
+                } else {
+                    try runStatements(statements)
+                    statements = []
+                    try copy(rows)
+                }
+            }
+        }
+        try runStatements(statements)
+    }
+
+    private func runStatements(_ statements: [String]) throws {
+        guard !statements.isEmpty else { return }
+        if statements.count == 1, !PGSQLText.scan(statements[0], { _, _ in }).hasInnerSemicolon {
+            try run(statements[0])
+        } else {
+            try run(Self.block(statements))
+        }
+    }
+
+    fileprivate func appendRow(key: String, table: String, columns: [String], values: [SQLValue]) throws {
+        var k = openRows.firstIndex { $0.key == key }
+        if let i = k, openRows[i].body.count >= Self.maxCopyBytes {
+            queue.append(.rows(openRows.remove(at: i)))
             k = nil
         }
         if k == nil {
-            openInserts.append((head, [], 0))
-            k = openInserts.count - 1
+            openRows.append(OpenRows(key: key, table: table, columns: columns, name: PostgresDialect.split(table).name))
+            k = openRows.count - 1
         }
         let i = k!
-        var body = openInserts[i].body
-        openInserts[i].body = []  // keeps `body` uniquely referenced while it grows
-        if !body.isEmpty { body.append(UInt8(ascii: ",")) }
-        body.append(UInt8(ascii: "("))
+        var body = openRows[i].body
+        openRows[i].body = []  // keeps `body` uniquely referenced while it grows
         let start = body.count
         do {
-            for (i, v) in values.enumerated() {
-                if i > 0 { body.append(contentsOf: ", ".utf8) }
-                try PGSQLText.appendLiteral(v, to: &body)
-            }
+            try PGCopyText.appendRow(values, to: &body)
         } catch {
             // A refused value leaves the rows before it buffered and this one out.
-            body.removeSubrange((start - (openInserts[i].rows > 0 ? 2 : 1))...)
-            openInserts[i].body = body
+            body.removeSubrange(start...)
+            openRows[i].body = body
             throw error
         }
-        body.append(UInt8(ascii: ")"))
-        let size = body.count
-        openInserts[i].body = body
-        openInserts[i].rows += 1
-        if bufferedBytes + size >= Self.autoFlushBytes { try flush() }
-    }
-
-    private func closeInserts() {
-        let open = openInserts
-        openInserts = []
-        for insert in open where insert.rows > 0 { append(insert.head + String(decoding: insert.body, as: UTF8.self)) }
+        bufferedBytes += body.count - start
+        openRows[i].body = body
+        openRows[i].rows += 1
+        if openRows[i].rows > Self.rowsWithoutCopy { openRows[i].values = nil } else { openRows[i].values?.append(values) }
+        if bufferedBytes >= Self.autoFlushBytes { try flush() }
     }
 
     private func append(_ statement: String) {
@@ -245,7 +359,7 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         var s = Substring(statement)
         while let last = s.last, last == ";" || last.isWhitespace { s.removeLast() }
         guard !s.isEmpty else { return }
-        statements.append(String(s))
+        queue.append(.statement(String(s)))
         bufferedBytes += s.utf8.count
     }
 
@@ -258,6 +372,16 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         var n = 0
         while body.contains(tag) { n += 1; tag = "$dnnprov_batch\(n)$" }
         return "DO \(tag)\n#variable_conflict use_column\nBEGIN\n\(body)\n;\nEND \(tag)"
+    }
+
+    /// Whether a statement reads no table it does not name (so rows of other tables may wait):
+    /// reads and `... RETURNING`, and session settings. Others (`CALL`, `EXECUTE`, cursors,
+    /// transaction control) are sent after everything buffered.
+    static func readsOnlyWhatItNames(_ sql: String) -> Bool {
+        switch PGSQLText.firstKeyword(sql) {
+        case "SELECT", "WITH", "VALUES", "TABLE", "SHOW", "EXPLAIN", "INSERT", "UPDATE", "DELETE", "SET", "RESET": return true
+        default: return false
+        }
     }
 
     static func mustRunDirectly(_ sql: String) -> Bool {
@@ -278,14 +402,56 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         }
     }
 
+    /// A few rows as one multi-row `INSERT`, for the statements' block.
+    private func insertStatement(_ rows: OpenRows, _ values: [[SQLValue]]) throws -> String {
+        var text = Array("INSERT INTO \(dialect.tableSQL(rows.table)) (\(rows.columns.map(\.quotedIdentifier).joined(separator: ", "))) VALUES ".utf8)
+        for (r, row) in values.enumerated() {
+            text.append(contentsOf: (r == 0 ? "(" : ", (").utf8)
+            for (i, v) in row.enumerated() {
+                if i > 0 { text.append(contentsOf: ", ".utf8) }
+                try PGSQLText.appendLiteral(v, to: &text)
+            }
+            text.append(UInt8(ascii: ")"))
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Rows into their table with `COPY ... FROM STDIN` (text format).
+    private func copy(_ rows: OpenRows) throws {
+        guard !closed else { throw ProvStoreError.closed }
+        try drainActiveReads()
+        // PostgresNIO writes `COPY "<table>"`: a schema goes in as `schema"."name`.
+        let (schema, name) = PostgresDialect.split(rows.table)
+        let target = schema.map { "\($0)\".\"\(name)" } ?? name
+        let data = ByteBuffer(bytes: rows.body)
+        let connection = self.connection, logger = self.logger, columns = rows.columns
+        try blocking {
+            try await connection.copyFrom(table: target, columns: columns, logger: logger) { writer in
+                try await writer.write(data)
+            }
+        }
+    }
+
     /// One statement over the extended protocol; its rows, if any, are dropped.
     private func run(_ sql: String) throws {
         guard !closed else { throw ProvStoreError.closed }
+        try checkOpen()
         try drainActiveReads()
         do {
             _ = try connection.query(PostgresQuery(unsafeSQL: sql), logger: logger).wait()
         } catch {
             throw mapError(error)
+        }
+    }
+
+    /// Whether statements can still be sent (neither side has closed the connection).
+    var isOpen: Bool { !closed && !connection.isClosed }
+
+    /// Fails when PostgreSQL has closed the connection (a session it ended, a restart):
+    /// PostgresNIO 1.33 would queue the next statement on it and never answer.
+    private func checkOpen() throws {
+        if connection.isClosed {
+            throw ProvStoreError.storage("lost the connection to PostgreSQL at \(url.host):\(url.port) (the server closed it)")
         }
     }
 
@@ -344,11 +510,13 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
     // MARK: Bridging
 
     /// Runs async work from this synchronous thread and waits for it. Callers are never on an
-    /// event loop or in the concurrency pool, so blocking here parks only the caller.
+    /// event loop or in the concurrency pool, so blocking here parks only the caller; the work
+    /// runs on threads of its own, not queued behind the server's tasks.
     private func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+        try checkOpen()
         let result = NIOLockedValueBox<Result<T, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: executor) {
             let r: Result<T, any Error>
             do { r = .success(try await operation()) } catch { r = .failure(error) }
             result.withLockedValue { $0 = r }
@@ -415,14 +583,20 @@ package final class PGConnection: SQLDatabase, @unchecked Sendable {
         }
     }
 
-    /// Adds rows to the connection's buffer; consecutive rows become one multi-row `INSERT`.
+    /// Adds rows to the connection's buffer, gathered per table for one `COPY`.
     private final class Inserter: SQLRowInserter {
         unowned let connection: PGConnection
-        let head: String
-        init(connection: PGConnection, head: String) {
+        let key: String
+        let table: String
+        let columns: [String]
+        init(connection: PGConnection, table: String, columns: [String]) {
             self.connection = connection
-            self.head = head
+            self.table = table
+            self.columns = columns
+            key = table + "(" + columns.joined(separator: ",") + ")"
         }
-        func insert(_ values: [SQLValue]) throws { try connection.appendRow(head: head, values: values) }
+        func insert(_ values: [SQLValue]) throws {
+            try connection.appendRow(key: key, table: table, columns: columns, values: values)
+        }
     }
 }

@@ -125,15 +125,9 @@ enum PGSQLText {
         case .integer(let i):
             out.append(contentsOf: String(i).utf8)
         case .real(let d):
-            if d.isNaN {
-                out.append(contentsOf: "'NaN'::float8".utf8)
-            } else if d.isInfinite {
-                out.append(contentsOf: (d > 0 ? "'Infinity'::float8" : "'-Infinity'::float8").utf8)
-            } else if d == 0 && d.sign == .minus {
-                out.append(contentsOf: "'-0'::float8".utf8)
-            } else {
-                out.append(contentsOf: d.description.utf8)
-            }
+            // A bare `-0` or `NaN` would be read as a numeric zero or a column name.
+            let (text, quoted) = floatText(d)
+            out.append(contentsOf: (quoted ? "'\(text)'::float8" : text).utf8)
         case .text(let s):
             out.append(UInt8(ascii: "'"))
             for c in s.utf8 {
@@ -144,12 +138,26 @@ enum PGSQLText {
             out.append(UInt8(ascii: "'"))
         case .blob(let bytes):
             out.append(contentsOf: "'\\x".utf8)
-            let hex = Array("0123456789abcdef".utf8)
-            for byte in bytes {
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 15)])
-            }
+            appendHex(bytes, to: &out)
             out.append(contentsOf: "'::bytea".utf8)
+        }
+    }
+
+    /// A double as `float8in` reads it back exactly: NaN, the infinities and minus zero by name
+    /// (`quoted`: a literal must quote them), others in Swift's shortest round-trip form.
+    static func floatText(_ d: Double) -> (text: String, quoted: Bool) {
+        if d.isNaN { return ("NaN", true) }
+        if d.isInfinite { return (d > 0 ? "Infinity" : "-Infinity", true) }
+        if d == 0 && d.sign == .minus { return ("-0", true) }
+        return (d.description, false)
+    }
+
+    /// Bytes as lower-case hex digits (bytea's hex format, after its `\x`).
+    static func appendHex(_ bytes: [UInt8], to out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        for byte in bytes {
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 15)])
         }
     }
 

@@ -33,7 +33,9 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
     init(url: PostgresURL, queryURL: PostgresURL?, readOnly: Bool, queryPool: QueryPoolConfiguration, logger: Logger) throws {
         self.url = url
         self.logger = logger
-        let setup = try PGConnection.connect(url: url, logger: logger)
+        // The writer's connection (setting the schema up first), with threads of its own.
+        let setup = try PGConnection.connect(url: url, logger: logger, idleInTransactionTimeout: PostgresTransactions.idleTimeout,
+                                             executor: PGBlockingExecutor(threads: 1, name: "dnnprov-pg-writer"))
         if !readOnly { try PostgresSchema.migrate(setup) }
         let catalog = try Catalog.load(setup)
         let lastSeq = try Int64.fetchOne(setup, sql: "SELECT seq FROM store_state WHERE id = 1") ?? 0
@@ -45,6 +47,7 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
             "url": "\(url.redacted)", "readOnly": "\(readOnly)", "dataflows": "\(catalog.dataflows.count)"])
         if readOnly {
             setup.close()
+            setup.executor.shutdown()
             writer = nil
             transactions = nil
         } else {
@@ -71,6 +74,7 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
 
     deinit {
         writer?.stop()
+        transactions?.close()
         listener?.cancel()
     }
 
@@ -147,12 +151,16 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
                                readers: PostgresReaderPool, logger: Logger) async {
         while !Task.isCancelled {
             do {
-                let connection = try await PostgresConnection.connect(configuration: url.configuration(), id: 0, logger: logger)
+                var configuration = try url.configuration()
+                configuration.options.additionalStartupParameters += PGConnection.startupParameters()
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 do {
                     try await connection.listen(on: channel) { notifications in
                         // Commits made while (re)connecting.
                         try await catchUp(feed: feed, published: published, readers: readers)
-                        for try await _ in notifications {
+                        for try await notification in notifications {
+                            if let (seq, stamp) = committed(notification.payload), seq <= feed.lastSeq,
+                               stamp <= published.withLockedValue({ $0.stamp }) { continue }
                             try await catchUp(feed: feed, published: published, readers: readers)
                         }
                     }
@@ -169,17 +177,58 @@ final class PostgresEngine: StorageEngine, @unchecked Sendable {
         }
     }
 
+    /// The last event and the catalog stamp a commit left, from its notification's payload
+    /// (`"<seq> <stamp>"`); nil for another payload (an older server's empty one).
+    static func committed(_ payload: String) -> (seq: Int64, stamp: Int)? {
+        let parts = payload.split(separator: " ")
+        guard parts.count == 2, let seq = Int64(parts[0]), let stamp = Int(parts[1]) else { return nil }
+        return (seq, stamp)
+    }
+
     private static func catchUp(feed: ChangeFeed, published: NIOLockedValueBox<Catalog>, readers: PostgresReaderPool) async throws {
         let last = feed.lastSeq
         let stamp = published.withLockedValue { $0.stamp }
-        let (events, catalog) = try await readers.read { db -> ([LiveEvent], Catalog?) in
-            let storedStamp = try Int64.fetchOne(db, sql: "SELECT catalog_stamp FROM store_state WHERE id = 1") ?? 0
+        let (missed, catalog) = try await readers.read(urgent: true) { db -> (Missed, Catalog?) in
+            guard let state = try db.fetchOne(sql: "SELECT catalog_stamp, seq FROM store_state WHERE id = 1") else { return (Missed(), nil) }
+            let storedStamp: Int64 = state[0]
             let catalog = storedStamp > stamp ? try Catalog.load(db) : nil
-            let rows = try db.fetchAll(sql: "SELECT seq, df_id, kind, data FROM live_event WHERE seq > ? ORDER BY seq", arguments: [last])
-            return (rows.compactMap(event), catalog)
+            return (try missedEvents(after: last, upTo: state[1], db), catalog)
         }
         // The catalog first: a page told of a new dataflow can then read it.
         if let catalog { published.withLockedValue { if catalog.stamp > $0.stamp { $0 = catalog } } }
-        feed.publish(events)
+        missed.publish(to: feed)
+    }
+
+    /// Events other servers stored that this one has not published yet.
+    struct Missed: Sendable {
+        /// Events up to this one were deleted from `live_event` before this server read them.
+        var lostUpTo: Int64?
+        var events: [LiveEvent] = []
+
+        func publish(to feed: ChangeFeed) {
+            if let lostUpTo { feed.lost(upTo: lostUpTo) }
+            feed.publish(events)
+        }
+    }
+
+    /// The events after `last` when `seq` is the last one stored. Writers keep the last
+    /// `PostgresTransactions.keptEvents` of them: a server further behind (its listener cut off
+    /// a while) has lost the older ones, and its followers must reload.
+    static func missedEvents(after last: Int64, upTo seq: Int64, _ db: any SQLDatabase) throws -> Missed {
+        guard seq > last else { return Missed() }
+        var missed = Missed()
+        var from = last
+        if seq - last > PostgresTransactions.keptEvents {
+            from = seq - PostgresTransactions.keptEvents
+            missed.lostUpTo = from
+        }
+        let rows = try db.fetchAll(sql: "SELECT seq, df_id, kind, data FROM live_event WHERE seq > ? ORDER BY seq", arguments: [from])
+        missed.events = rows.compactMap(event)
+        return missed
+    }
+
+    /// Publishes what the writer's connection shows others stored (before the writer's group).
+    static func catchUp(_ feed: ChangeFeed, upTo seq: Int64, _ db: any SQLDatabase) throws {
+        try missedEvents(after: feed.lastSeq, upTo: seq, db).publish(to: feed)
     }
 }

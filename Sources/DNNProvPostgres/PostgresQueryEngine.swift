@@ -180,7 +180,7 @@ package final class PostgresQueryEngine: Sendable {
             }
         }
         let elapsed = ContinuousClock.now - start
-        result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        result.elapsedMs = elapsed.milliseconds
         return result
     }
 
@@ -191,7 +191,7 @@ package final class PostgresQueryEngine: Sendable {
                          deadline: ContinuousClock.Instant) async throws -> QueryResult {
         let remaining = deadline - ContinuousClock.now
         guard remaining > .zero else { throw Self.timeoutError }
-        let timeoutMs = max(1, Int(remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+        let timeoutMs = max(1, Int(remaining.milliseconds))
         try await connection.query("BEGIN READ ONLY", logger: logger)
         do {
             // Settings first, the role last: after SET ROLE the session is the reader's.

@@ -10,10 +10,15 @@ import NIOConcurrencyHelpers
 final class PostgresReaderPool: @unchecked Sendable {
     /// Idle connections kept; more are opened under load and closed when returned.
     static let keptIdle = 8
+    /// Connections open at once: reads past that wait for one, so that a burst of reads (a
+    /// dashboard opened by a whole lab) cannot use up PostgreSQL's `max_connections`, which the
+    /// writer needs when it reconnects.
+    static let maxOpen = 16
 
     let url: PostgresURL
     let logger: Logger
     private let idle = NIOLockedValueBox<[PGConnection]>([])
+    private let slots = AdmissionGate(limit: maxOpen, maxWaiting: .max)
     private let closed = NIOLockedValueBox(false)
 
     init(url: PostgresURL, logger: Logger) {
@@ -21,16 +26,23 @@ final class PostgresReaderPool: @unchecked Sendable {
         self.logger = logger
     }
 
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
-        try await run(readOnly: true, body)
+    /// `urgent`: the live stream's own reads and writes, which do not wait behind the listings
+    /// and exports (at most one of each at a time per server, so the bound barely moves).
+    func read<T: Sendable>(urgent: Bool = false, _ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
+        try await run(readOnly: true, urgent: urgent, body)
     }
 
     /// A small write outside the group commit (the follow records of `PostgresFollowers`).
     func write(_ sql: String, _ arguments: SQLArguments) async throws {
-        try await run(readOnly: false) { db in try db.execute(sql: sql, arguments: arguments) }
+        try await run(readOnly: false, urgent: true) { db in try db.execute(sql: sql, arguments: arguments) }
     }
 
-    private func run<T: Sendable>(readOnly: Bool, _ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
+    private func run<T: Sendable>(readOnly: Bool, urgent: Bool, _ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
+        if urgent { return try await transaction(readOnly: readOnly, body) }
+        return try await slots.run(waitIfFull: true) { try await transaction(readOnly: readOnly, body) }
+    }
+
+    private func transaction<T: Sendable>(readOnly: Bool, _ body: @escaping @Sendable (any SQLDatabase) throws -> T) async throws -> T {
         try await onOwnThread { [self] in
             let connection = try take()
             do {
@@ -49,7 +61,11 @@ final class PostgresReaderPool: @unchecked Sendable {
 
     private func take() throws -> PGConnection {
         if closed.withLockedValue({ $0 }) { throw ProvStoreError.closed }
-        if let c = idle.withLockedValue({ $0.popLast() }) { return c }
+        // A connection PostgreSQL closed while it was idle (a restart) is dropped, not used.
+        while let c = idle.withLockedValue({ $0.popLast() }) {
+            if c.isOpen { return c }
+            c.close()
+        }
         return try PGConnection.connect(url: url, logger: logger)
     }
 

@@ -18,6 +18,9 @@ import Foundation
 final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
     /// Events kept in `live_event` for servers that catch up (a multiple of a feed's capacity).
     static let keptEvents: Int64 = 16_384
+    /// How long PostgreSQL lets the writer's session sit idle inside a transaction before
+    /// ending it: a server frozen while it holds the writers' turn gives the turn up.
+    static let idleTimeout: Duration = .seconds(60)
 
     /// The writer's connection; replaced when it is lost (a PostgreSQL restart, a network cut).
     private(set) var connection: PGConnection
@@ -46,11 +49,13 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
             }
             let (stored, seq, stamp): (Int64, Int64, Int64) = (row[0], row[1], row[2])
             if stored != epoch {
-                state.forgetCaches()
+                // Another server wrote in between (or this one does not know what it left).
+                if epoch == nil { state.forgetCaches() } else { state.forgetWhatOthersMayChange() }
                 if stamp != catalogStamp || epoch == nil { state.catalog = try Catalog.load(connection) }
                 state.seq = seq
                 state.storedSeq = seq
-                try catchUp(upTo: seq)
+                // The events the others made, published before this group's own.
+                try PostgresEngine.catchUp(feed, upTo: seq, connection)
             }
             groupStart = (stored, stamp)
             state.liveDataflows.formUnion(try followers.followed(connection))
@@ -72,19 +77,13 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
     private func reconnect() {
         let old = connection
         old.close()
-        if let fresh = try? PGConnection.connect(url: old.url, logger: old.logger) { connection = fresh }
+        if let fresh = try? old.reopened() { connection = fresh }
     }
 
-    /// Closes the writer's connection (after the group commit has stopped).
-    func close() { connection.close() }
-
-    /// Publishes the events other servers committed since this server's last one.
-    private func catchUp(upTo seq: Int64) throws {
-        let last = feed.lastSeq
-        guard seq > last else { return }
-        let rows = try connection.fetchAll(sql: "SELECT seq, df_id, kind, data FROM live_event WHERE seq > ? ORDER BY seq",
-                                           arguments: [last])
-        feed.publish(rows.compactMap(PostgresEngine.event))
+    /// Closes the writer's connection and ends its threads (after the group commit has stopped).
+    func close() {
+        connection.close()
+        connection.executor.shutdown()
     }
 
     func savepoint(_ db: any SQLDatabase, _ body: () throws -> Void) throws {
@@ -102,6 +101,7 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
     }
 
     func finish(_ db: any SQLDatabase, _ state: WriterState, events: [LiveEvent]) throws {
+        try advanceSequences(state)
         let start = groupStart ?? (0, 0)
         try connection.execute(sql: "UPDATE store_state SET epoch = ?, seq = ?, catalog_stamp = ? WHERE id = 1",
                                arguments: [start.epoch + 1, state.seq, Int64(state.catalog.stamp)])
@@ -109,8 +109,27 @@ final class PostgresTransactions: WriteTransactions, @unchecked Sendable {
         let insert = try connection.rowInserter(table: "live_event", columns: ["seq", "df_id", "kind", "data"])
         for e in events { try insert.insert([.integer(e.seq), .integer(e.dataflowID), .text(e.kind.rawValue), .text(e.data)]) }
         try connection.execute(sql: "DELETE FROM live_event WHERE seq <= ?", arguments: [state.seq - Self.keptEvents])
-        // Delivered at commit, to every server listening (this one included: it ignores its own).
-        try connection.execute(sql: "NOTIFY \(PostgresEngine.channel)", arguments: [])
+        // Delivered at commit, to every server listening. The payload says what the commit
+        // leaves (last event, catalog stamp): a server that has both already, this one mostly,
+        // reads nothing.
+        try connection.execute(sql: "NOTIFY \(PostgresEngine.channel), '\(state.seq) \(state.catalog.stamp)'", arguments: [])
+    }
+
+    /// The last id of each table whose identity sequence was moved to it.
+    private var advanced: [String: Int64] = [:]
+
+    /// Moves the identity sequences of executions and tasks past the ids this writer assigned
+    /// (`WriterState.nextID`), so that an insert taking the column's default (a manual one, an
+    /// older server) does not collide with them.
+    private func advanceSequences(_ state: WriterState) throws {
+        var calls: [String] = []
+        for table in [WriterState.executionTable, WriterState.taskTable] {
+            guard let next = state.nextIDs[table], advanced[table] != next - 1 else { continue }
+            calls.append("setval(pg_get_serial_sequence('dnnprov.\(table)', 'id'), \(max(1, next - 1)))")
+            advanced[table] = next - 1
+        }
+        guard !calls.isEmpty else { return }
+        try connection.execute(sql: "SELECT " + calls.joined(separator: ", "), arguments: [])
     }
 
     func loadCatalog() throws -> Catalog {

@@ -1,3 +1,4 @@
+import DNNProvStore
 import Hummingbird
 
 /// Admits the requests of the routes behind it through the shared `AdmissionGate`: the write

@@ -10,6 +10,12 @@ package struct Catalog: Sendable {
     /// removed): a server compares stamps to know whether another server changed it.
     package var stamp: Int { dataflows.values.reduce(dataflows.count) { $0 + $1.version } }
 
+    /// The dataflow a request names (as sent, or normalised), nil when there is none: for
+    /// the lookups made ahead of a request, which leave refusing it to the events themselves.
+    package func dataflow(named name: String) -> DataflowEntry? {
+        dataflows[name] ?? (try? Identifier.normalizeDataflow(name)).flatMap { dataflows[$0] }
+    }
+
     package func dataflow(_ tag: String) throws(ProvError) -> DataflowEntry {
         guard let df = dataflows[tag] else { throw .notFound("unknown dataflow '\(tag)'") }
         return df

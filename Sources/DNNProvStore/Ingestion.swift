@@ -54,6 +54,7 @@ struct Ingestion {
     func ingest(_ events: [TaskEvent], tagIndexes: Bool) throws -> IngestResult {
         var result = IngestResult()
         try keys.prefetch(events, db: db, catalog: state.catalog)
+        try prefetchExecutions(events)
         for (i, e) in events.enumerated() {
             do {
                 try ingest(e, into: &result)
@@ -334,7 +335,7 @@ struct Ingestion {
                 }
             }
             if row.count < expected { padded += 1 }
-            args[1] = try .integer(state.nextRowID(db, set: s))
+            args[1] = try .integer(state.nextID(db, table: s.table))
             try insert.insert(args)
             try runs.record(args, set: s, execution: run.execution, dataflow: run.dataflow)
             result.rows += 1
@@ -352,17 +353,65 @@ struct Ingestion {
 
     // MARK: executions and tasks
 
+    /// Looks up the named executions of a request that the writer does not know yet, a few
+    /// queries for the request instead of one per run; those not found are created without a
+    /// lookup when met.
+    private func prefetchExecutions(_ events: [TaskEvent]) throws {
+        var byDataflow: [Int64: Set<String>] = [:]
+        for e in events {
+            guard let name = e.execution?.trimmingCharacters(), !name.isEmpty, let df = state.catalog.dataflow(named: e.dataflow) else { continue }
+            let key = WriterState.ExecutionKey(dataflow: df.id, tag: name)
+            if state.executions[key] == nil && !state.absentExecutions.contains(key) { byDataflow[df.id, default: []].insert(name) }
+        }
+        for (dataflow, names) in byDataflow {
+            var missing = names
+            try db.forEachRow(listing: names.map(SQLValue.text), before: [.integer(dataflow)], { width in
+                "SELECT tag, id FROM dataflow_execution WHERE df_id = ? AND tag IN (\(SQLList.placeholders(width)))"
+            }) { row in
+                let tag: String = row[0]
+                state.executions[WriterState.ExecutionKey(dataflow: dataflow, tag: tag)] = row[1]
+                missing.remove(tag)
+            }
+            for tag in missing { state.absentExecutions.insert(WriterState.ExecutionKey(dataflow: dataflow, tag: tag)) }
+        }
+    }
+
+    /// Inserts an execution under an id this writer assigns (no answer to wait for).
+    private func createExecution(df: DataflowEntry, tag: String, inferred: Bool, time: EventTime) throws -> Int64 {
+        let id = try state.nextID(db, table: WriterState.executionTable)
+        try db.execute(sql: "INSERT INTO dataflow_execution(id, df_id, tag, inferred, start_time) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [id, df.id, tag, inferred ? 1 : 0, time.text])
+        let key = WriterState.ExecutionKey(dataflow: df.id, tag: tag)
+        state.absentExecutions.remove(key)
+        state.executions[key] = id
+        state.created(execution: id)
+        return id
+    }
+
+    /// Inserts a task under an id this writer assigns.
+    private func createTask(identifier: String, transformation t: TransformationEntry, execution: Int64, status: TaskStatus,
+                            start: String?, end: String?, event e: TaskEvent?) throws -> Int64 {
+        let id = try state.nextID(db, table: WriterState.taskTable)
+        try db.execute(sql: """
+            INSERT INTO task(id, identifier, dt_id, df_exec, status, start_time, end_time, workspace, computing_resource, output_msg, error_msg)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [id, identifier, t.id, execution, status.rawValue, start, end, e?.workspace, e?.resource, e?.output, e?.error])
+        state.tasks[.init(execution: execution, transformation: t.id, identifier: identifier)] = .init(id: id, status: status, ended: end != nil)
+        state.taskDependencies[id] = []
+        return id
+    }
+
     private func execution(for e: TaskEvent, df: DataflowEntry, transformation t: TransformationEntry, identifier: String, time: EventTime) throws -> Int64 {
         if let name = e.execution?.trimmingCharacters(), !name.isEmpty {
             let key = WriterState.ExecutionKey(dataflow: df.id, tag: name)
             let id: Int64
             if let cached = state.executions[key] {
                 id = cached
-            } else if let found = try Int64.fetchOne(db, sql: "SELECT id FROM dataflow_execution WHERE df_id = ? AND tag = ?", arguments: [df.id, name]) {
+            } else if !state.absentExecutions.contains(key),
+                      let found = try Int64.fetchOne(db, sql: "SELECT id FROM dataflow_execution WHERE df_id = ? AND tag = ?", arguments: [df.id, name]) {
                 id = found
             } else {
-                id = try db.insertReturningID(sql: "INSERT INTO dataflow_execution(df_id, tag, start_time) VALUES (?, ?, ?)",
-                                              arguments: [df.id, name, time.text])
+                id = try createExecution(df: df, tag: name, inferred: false, time: time)
             }
             state.executions[key] = id
             if let info = e.executionInfo { try record(info, execution: id) }
@@ -394,8 +443,7 @@ struct Ingestion {
             n += 1
             tag = "\(df.tag)-\(time.text)-\(n)"
         }
-        let id = try db.insertReturningID(sql: "INSERT INTO dataflow_execution(df_id, tag, inferred, start_time) VALUES (?, ?, 1, ?)",
-                                          arguments: [df.id, tag, time.text])
+        let id = try createExecution(df: df, tag: tag, inferred: true, time: time)
         state.inferredExecution[df.id] = id
         state.newInferredExecutionPending.remove(df.id)
         if let info = e.executionInfo { try record(info, execution: id) }
@@ -421,6 +469,8 @@ struct Ingestion {
     private func cachedTask(identifier: String, transformation: Int64, execution: Int64) throws -> WriterState.TaskState? {
         let key = WriterState.TaskKey(execution: execution, transformation: transformation, identifier: identifier)
         if let s = state.tasks[key] { return s }
+        // Every task of an execution this writer created is in the cache.
+        if state.freshExecutions.contains(execution) { return nil }
         guard let row = try db.fetchOne(sql: """
             SELECT id, status, end_time FROM task WHERE df_exec = ? AND dt_id = ? AND identifier = ?
             """, arguments: [execution, transformation, identifier]) else { return nil }
@@ -434,13 +484,8 @@ struct Ingestion {
         let key = WriterState.TaskKey(execution: execution, transformation: t.id, identifier: identifier)
         let ends = e.status.isTerminal
         guard var s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) else {
-            let id = try db.insertReturningID(sql: """
-                INSERT INTO task(identifier, dt_id, df_exec, status, start_time, end_time, workspace, computing_resource, output_msg, error_msg)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [identifier, t.id, execution, e.status.rawValue, time.text, ends ? time.text : nil,
-                                 e.workspace, e.resource, e.output, e.error])
-            state.tasks[key] = .init(id: id, status: e.status, ended: ends)
-            state.taskDependencies[id] = []
+            let id = try createTask(identifier: identifier, transformation: t, execution: execution, status: e.status,
+                                    start: time.text, end: ends ? time.text : nil, event: e)
             if ends { try endExecution(execution, at: time.text) }
             return id
         }
@@ -470,11 +515,7 @@ struct Ingestion {
     /// A task named as a dependency before it was ever sent is created as READY.
     private func findOrCreateTask(identifier: String, transformation t: TransformationEntry, execution: Int64, time: EventTime) throws -> Int64 {
         if let s = try cachedTask(identifier: identifier, transformation: t.id, execution: execution) { return s.id }
-        let id = try db.insertReturningID(sql: "INSERT INTO task(identifier, dt_id, df_exec, status) VALUES (?, ?, ?, 'READY')",
-                                          arguments: [identifier, t.id, execution])
-        state.tasks[.init(execution: execution, transformation: t.id, identifier: identifier)] = .init(id: id, status: .ready, ended: false)
-        state.taskDependencies[id] = []
-        return id
+        return try createTask(identifier: identifier, transformation: t, execution: execution, status: .ready, start: nil, end: nil, event: nil)
     }
 
     private func endExecution(_ id: Int64, at time: String) throws {
@@ -522,15 +563,6 @@ extension WriterState {
         let st = try db.rowInserter(table: s.table, columns: cols)
         statements[key] = st
         return st
-    }
-
-    /// The next row id of a set's table (ids are assigned here: SQLite's WITHOUT ROWID tables
-    /// have none, and with several servers on one PostgreSQL database the writer's turn
-    /// (the lock on `store_state`) is what keeps them unique).
-    func nextRowID(_ db: any SQLDatabase, set s: SetEntry) throws -> Int64 {
-        let next = try nextRowIDs[s.id] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(db.dialect.tableSQL(s.table))") ?? 0) + 1
-        nextRowIDs[s.id] = next + 1
-        return next
     }
 }
 

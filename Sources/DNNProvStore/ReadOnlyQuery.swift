@@ -40,7 +40,7 @@ extension ProvStore {
         let start = ContinuousClock.now
         var result = try await engine.query(sql, options: options)
         let elapsed = ContinuousClock.now - start
-        result.elapsedMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        result.elapsedMs = elapsed.milliseconds
         return result
     }
 }

@@ -7,18 +7,24 @@ package final class WriterState: @unchecked Sendable {
     package var catalog: Catalog
     /// (dataflow id, execution tag) -> execution id
     var executions: [ExecutionKey: Int64] = [:]
+    /// Executions known not to be stored (looked up for a request and not found).
+    var absentExecutions: Set<ExecutionKey> = []
     /// Per dataflow: the execution inferred for clients that name none (DfAnalyzer variant A).
     var inferredExecution: [Int64: Int64] = [:]
     /// Dataflows whose next anonymous task opens a new inferred execution (spec re-posted).
     var newInferredExecutionPending: Set<Int64> = []
     var tasks: [TaskKey: TaskState] = [:]
+    /// Executions this writer created since the caches were last dropped: all their tasks are
+    /// in `tasks` (a task not there is new, without a lookup).
+    var freshExecutions: Set<Int64> = []
     /// task id -> (producer transformation, producer task id) it consumes from.
     var taskDependencies: [Int64: [Dependency]] = [:]
 
     /// Prepared statements for dataset tables, by set, transformation and attribute count.
     var statements: [StatementKey: any SQLRowInserter] = [:]
-    /// set id -> the id the next row of its table gets.
-    var nextRowIDs: [Int64: Int64] = [:]
+    /// table -> the id the next row this writer inserts there gets (a set's table, executions,
+    /// tasks): see `nextID`.
+    package private(set) var nextIDs: [String: Int64] = [:]
     /// (task id, set tag) -> what the task has sent of that set through the DfAnalyzer endpoints
     /// (a cache of `dfa_sent`).
     var sent: [SentKey: SentState] = [:]
@@ -51,6 +57,27 @@ package final class WriterState: @unchecked Sendable {
     struct SentState: Equatable { var count: Int64 = 0; var prefix = ""; var last: String? }
     struct RunSetKey: Hashable { var execution: Int64; var set: Int64 }
 
+    /// Records an execution this writer just inserted: it has no tasks and no summary yet.
+    func created(execution id: Int64) {
+        freshExecutions.insert(id)
+        runs[id] = RunAccumulator()
+    }
+
+    /// The tables whose ids `nextID` assigns besides the sets' (their identity sequences, on
+    /// PostgreSQL, are moved on after each commit).
+    package static let executionTable = "dataflow_execution", taskTable = "task"
+
+    /// The id for the next row this writer inserts into `table`: `max(id) + 1` read once, then
+    /// counted. Assigned here, not by the database: SQLite's WITHOUT ROWID set tables have no
+    /// row ids, and inserts that need no answer wait in the batch with the rest (one round trip
+    /// per request on PostgreSQL, not two per run). Unique because writers take turns (the lock
+    /// on `store_state`) and drop this cache when another wrote in between.
+    func nextID(_ db: any SQLDatabase, table: String) throws -> Int64 {
+        let next = try nextIDs[table] ?? (Int64.fetchOne(db, sql: "SELECT max(id) FROM \(db.dialect.tableSQL(table))") ?? 0) + 1
+        nextIDs[table] = next + 1
+        return next
+    }
+
     package func nextSeq() -> Int64 {
         seq += 1
         return seq
@@ -62,11 +89,20 @@ package final class WriterState: @unchecked Sendable {
 
     package func forgetCaches() {
         executions.removeAll()
+        statements.removeAll()
+        forgetWhatOthersMayChange()
+    }
+
+    /// Drops what another writer on the same database may have changed since this one's last
+    /// commit, and keeps what a commit never changes: which execution a tag names, and the
+    /// statements of the sets (a set's attributes are only ever added, and the key holds their number).
+    package func forgetWhatOthersMayChange() {
+        absentExecutions.removeAll()
+        nextIDs.removeAll()
         inferredExecution.removeAll()
         tasks.removeAll()
+        freshExecutions.removeAll()
         taskDependencies.removeAll()
-        statements.removeAll()
-        nextRowIDs.removeAll()
         sent.removeAll()
         runs.removeAll()
         touchedRuns.removeAll()

@@ -39,6 +39,24 @@ final class GroupCommitTests: XCTestCase {
         }
     }
 
+    /// Executions and tasks get their ids from the writer; on PostgreSQL the identity sequences
+    /// follow, so an insert that takes the column's default (by hand, an older server) fits in.
+    func testIdsAssignedByTheWriterLeaveRoomForDefaultIDs() async throws {
+        let tmp = try TestDatabase()
+        guard tmp.isPostgres else { throw XCTSkip("identity sequences are PostgreSQL's") }
+        let store = try tmp.open()
+        _ = try await store.register(trainingSpec)
+        for e in 1...20 { _ = try await store.ingest([epochEvent("e\(e)", execution: "run\(e % 4)", epoch: e)]) }
+        store.close()
+        let db = try PGConnection.connect(url: PostgresURL(tmp.location))
+        defer { db.close() }
+        let exec = try db.insertReturningID(sql: "INSERT INTO dataflow_execution (df_id, tag) SELECT id, 'by hand' FROM dataflow LIMIT 1")
+        let task = try db.insertReturningID(sql: "INSERT INTO task (identifier, dt_id, df_exec, status) SELECT 'by hand', id, ?, 'READY' FROM data_transformation LIMIT 1",
+                                            arguments: [exec])
+        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM dataflow_execution"), 5)
+        XCTAssertGreaterThan(task, try XCTUnwrap(Int64.fetchOne(db, sql: "SELECT max(id) FROM task WHERE identifier <> 'by hand'")))
+    }
+
     func testAcknowledgedWritesSurviveReopening() async throws {
         let tmp = try TestDatabase()
         do {

@@ -2,6 +2,7 @@
 import DNNProvModel
 import DNNProvStore
 import Foundation
+import Logging
 import XCTest
 
 /// The PostgreSQL connection, dialect and global schema. Tests that need a server run when
@@ -172,6 +173,31 @@ final class PGConnectionTests: XCTestCase {
         XCTAssertEqual(try db.fetchOne(sql: "SELECT ?", arguments: [SQLValue.null])?[0], .null)
     }
 
+    func testValuesRoundTripThroughCopy() throws {
+        let db = try makeConnection()
+        try db.execute(sql: "CREATE TABLE c (n int, i bigint, r double precision, s text, b bytea)")
+        let texts = ["it's", "back\\slash \\n \\. \\x00", "héllo ✓ 😀", "tab\there", "line\nbreak", "cr\rhere", "\\N", "", "\"q\""]
+        let reals: [Double] = [0.1, 1 / 3, -0.0, .pi, 1e300, 5e-324, -1e-310, .nan, .infinity, -.infinity]
+        let blobs: [[UInt8]] = [[], [0, 92, 9, 10, 255], Array(0...255)]
+        var expected: [[SQLValue]] = []
+        // More rows than go in the statements' block: they go by COPY.
+        for n in 0..<(PGConnection.rowsWithoutCopy * 3) {
+            expected.append([.integer(Int64(n)), n % 5 == 0 ? .null : .integer(Int64(n) * (n % 2 == 0 ? .max / 1000 : -7)),
+                             .real(reals[n % reals.count]), .text(texts[n % texts.count]), n % 4 == 0 ? .null : .blob(blobs[n % blobs.count])])
+        }
+        let inserter = try db.rowInserter(table: "c", columns: ["n", "i", "r", "s", "b"])
+        for row in expected { try inserter.insert(row) }
+        let rows = try db.fetchAll(sql: "SELECT n, i, r, s, b FROM c ORDER BY n")
+        XCTAssertEqual(rows.count, expected.count)
+        for (row, e) in zip(rows, expected) {
+            XCTAssertEqual(row[1], e[1])
+            guard case .real(let want) = e[2], case .real(let got) = row[2] else { XCTFail("\(row[2])"); continue }
+            XCTAssertTrue(want.isNaN ? got.isNaN : (got == want && got.sign == want.sign), "\(got) != \(want)")
+            XCTAssertEqual(row[3], e[3])
+            XCTAssertEqual(row[4], e[4])
+        }
+    }
+
     func testNULIsRefusedEverywhere() throws {
         let db = try makeConnection()
         try db.execute(sql: "CREATE TABLE t (s text)")
@@ -210,24 +236,49 @@ final class PGConnectionTests: XCTestCase {
         XCTAssertEqual(rows.map { $0[1] as String }, ["first!", "second!", "fourth"])
     }
 
-    func testConsecutiveRowsBecomeMultiRowInserts() throws {
+    func testRowsOfATableBecomeOneCopyUpToItsSizeLimit() throws {
         let db = try makeConnection()
         try db.execute(sql: "CREATE TABLE a (x bigint, y text)")
         try db.execute(sql: "CREATE TABLE b (x bigint)")
         try db.flush()
         let a = try db.rowInserter(table: "a", columns: ["x", "y"])
         let b = try db.rowInserter(table: "b", columns: ["x"])
-        for i in 0..<2_500 { try a.insert([.integer(Int64(i)), .text("row \(i)")]) }
-        XCTAssertEqual(db.pendingStatementCount, 3)  // 1,000 + 1,000 + 500
-        // Rows of another table do not close the open insert: rows of different tables
+        let text = String(repeating: "t", count: 1_000)
+        // About 1 kB a row: the rows of `a` fill a COPY of 1 MB about every thousand rows.
+        for i in 0..<2_500 { try a.insert([.integer(Int64(i)), .text(text)]) }
+        XCTAssertEqual(db.pendingStatementCount, 3)  // 2.5 MB: two full COPYs and an open one
+        let before = db.pendingStatementCount
+        // Rows of another table do not close the open COPY: rows of different tables
         // interleave (a dataset row, then its event's idempotency key, ...).
         try b.insert([.integer(1)])
         try a.insert([.integer(2_500), .text("after b")])
-        XCTAssertEqual(db.pendingStatementCount, 4)  // 1,000 + 1,000 + 501 into a, 1 into b
+        XCTAssertEqual(db.pendingStatementCount, before + 1)
         try db.flush()
         XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM a"), 2_501)
         XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM b"), 1)
         XCTAssertEqual(try String.fetchOne(db, sql: "SELECT y FROM a WHERE x = 2500"), "after b")
+    }
+
+    func testRowsWaitUntilAStatementNamesTheirTable() throws {
+        let db = try makeConnection()
+        try db.execute(sql: "CREATE TABLE kept (x bigint)")
+        try db.execute(sql: "CREATE TABLE other (y bigint)")
+        try db.flush()
+        let rows = try db.rowInserter(table: "kept", columns: ["x"])
+        try rows.insert([.integer(1)])
+        try db.execute(sql: "INSERT INTO other VALUES (?)", arguments: [1])
+        // A read of another table sends the statements before it; the rows stay open.
+        XCTAssertEqual(try Int.fetchOne(db, sql: "SELECT count(*) FROM other"), 1)
+        XCTAssertEqual(db.pendingStatementCount, 1)
+        try rows.insert([.integer(2)])
+        // A statement naming their table is sent after them, a read naming it sees them.
+        try db.execute(sql: "UPDATE kept SET x = x * 10")
+        XCTAssertEqual(try Int.fetchAll(db, sql: "SELECT x FROM kept ORDER BY x"), [10, 20])
+        XCTAssertFalse(db.hasPendingStatements)
+        // A statement that may read anything (a procedure, a prepared statement) sends them all.
+        try rows.insert([.integer(3)])
+        try db.execute(sql: "PREPARE counted AS SELECT count(*) FROM other")
+        XCTAssertFalse(db.hasPendingStatements)
     }
 
     func testSimpleRunsTransactionControlAfterTheBuffer() throws {
@@ -244,6 +295,70 @@ final class PGConnectionTests: XCTestCase {
         // A statement that returns rows, sent through execute, runs as well.
         try db.execute(sql: "SELECT 1")
         try db.execute(sql: "SET statement_timeout = 0")
+    }
+
+    func testReaderPoolBoundsItsConnections() async throws {
+        let url = try makeDatabase()
+        let pool = PostgresReaderPool(url: url, logger: Logger(label: "test"))
+        defer { pool.close() }
+        let reads = 3 * PostgresReaderPool.maxOpen
+        // Each read holds its connection a moment and counts the database's connections.
+        let seen = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<reads {
+                group.addTask {
+                    try await pool.read { db in
+                        try Int.fetchOne(db, sql: "SELECT count(*) FROM pg_stat_activity, pg_sleep(0.05) WHERE datname = current_database()") ?? 0
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        XCTAssertEqual(seen.count, reads)
+        XCTAssertLessThanOrEqual(seen.max() ?? 0, PostgresReaderPool.maxOpen, "\(seen)")
+        XCTAssertGreaterThan(seen.max() ?? 0, 1, "the reads ran one at a time: \(seen)")
+    }
+
+    func testEventsDeletedBeforeAServerReadThemAreReportedLost() throws {
+        let db = try connect(makeDatabase())
+        try PostgresSchema.migrate(db)
+        let kept = PostgresTransactions.keptEvents
+        let seqs: [Int64] = [1, 2, kept + 10, kept + 11, kept + 12]
+        for seq in seqs {
+            try db.execute(sql: "INSERT INTO live_event (seq, df_id, kind, data) VALUES (?, 1, 'rows', '{}')", arguments: [seq])
+        }
+        // A server at 2, the last event stored kept + 12: the writers deleted what it missed.
+        let far = try PostgresEngine.missedEvents(after: 2, upTo: kept + 12, db)
+        XCTAssertEqual(far.lostUpTo, 12)
+        XCTAssertEqual(far.events.map(\.seq), [kept + 10, kept + 11, kept + 12])
+        // A server less than `kept` behind reads what it missed, nothing lost.
+        let near = try PostgresEngine.missedEvents(after: kept + 10, upTo: kept + 12, db)
+        XCTAssertNil(near.lostUpTo)
+        XCTAssertEqual(near.events.map(\.seq), [kept + 11, kept + 12])
+        XCTAssertTrue(try PostgresEngine.missedEvents(after: kept + 12, upTo: kept + 12, db).events.isEmpty)
+    }
+
+    func testAConnectionIdleInATransactionIsEndedAndItsLocksFreed() throws {
+        let url = try makeDatabase()
+        let setup = try connect(url)
+        try setup.simple("CREATE SCHEMA dnnprov")
+        try setup.execute(sql: "CREATE TABLE turn (id int PRIMARY KEY)")
+        try setup.execute(sql: "INSERT INTO turn VALUES (1)")
+        try setup.flush()
+        // A writer that took the turn and then stopped answering (a frozen process).
+        let stalled = try PGConnection.connect(url: url, idleInTransactionTimeout: .seconds(1))
+        connections.append(stalled)
+        try stalled.simple("BEGIN")
+        _ = try stalled.fetchAll(sql: "SELECT id FROM turn WHERE id = 1 FOR UPDATE")
+        // The next writer gets the turn: it would give up after 10 s if the lock were kept.
+        let next = try connect(url)
+        try next.simple("BEGIN")
+        try next.simple("SET LOCAL lock_timeout = '10s'")
+        XCTAssertEqual(try Int.fetchAll(next, sql: "SELECT id FROM turn WHERE id = 1 FOR UPDATE"), [1])
+        try next.simple("COMMIT")
+        XCTAssertThrowsError(try stalled.simple("COMMIT"), "the stalled session was ended")
+        XCTAssertEqual(try String.fetchOne(next, sql: "SHOW tcp_keepalives_idle"), "30")
+        // Readers keep the server's setting (a PROV export waits on its client between parts).
+        XCTAssertEqual(try String.fetchOne(next, sql: "SHOW idle_in_transaction_session_timeout"), "0")
     }
 
     // MARK: Reading

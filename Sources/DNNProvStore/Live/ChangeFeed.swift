@@ -112,6 +112,28 @@ public final class ChangeFeed: Sendable {
         for continuation in slow { continuation.finish() }
     }
 
+    /// Events up to `seq` that this process never received are gone (another server's, deleted
+    /// from PostgreSQL before this one read them): every subscriber is told to reload (`reset`),
+    /// and so is a client that reconnects from before `seq`. Later events are published as usual.
+    package func lost(upTo seq: Int64) {
+        let full: [AsyncStream<Item>.Continuation] = state.withLockedValue { s in
+            guard seq > s.lastSeq else { return [] }
+            s.forgottenUpTo = seq
+            s.lastSeq = seq
+            s.recent.removeAll()
+            // A follower whose buffer is full is disconnected: it reconnects from before `seq`
+            // and is told to reload then.
+            let full = s.subscribers.filter { _, sub in
+                if case .dropped = sub.continuation.yield(.event(LiveEvent(seq: seq, dataflowID: sub.dataflowID, kind: .reset, data: "{}"))) {
+                    return true
+                }
+                return false
+            }
+            return full.keys.compactMap { s.subscribers.removeValue(forKey: $0)?.continuation }
+        }
+        for continuation in full { continuation.finish() }
+    }
+
     /// Follows a dataflow from event `since` (exclusive; nil: from now). The stream begins with
     /// the events after `since` still kept, or with `reset` when some of them are gone.
     public func subscribe(dataflowID: Int64, since: Int64?) throws -> Subscription {

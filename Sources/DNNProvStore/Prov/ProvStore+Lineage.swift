@@ -28,7 +28,7 @@ extension ProvStore {
             let elapsed = ContinuousClock.now - started
             return LineageAnswer(dataflow: df.tag, root: LineageWalk.elementID(s.tag, row), direction: direction, depth: depth,
                                  nodes: walk.nodes, edges: walk.edges, truncated: walk.truncated,
-                                 elapsedMs: Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                                 elapsedMs: elapsed.milliseconds)
         }
     }
 }

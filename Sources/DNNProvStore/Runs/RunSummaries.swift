@@ -41,13 +41,14 @@ struct RunSummaries {
         state.touchedRuns.removeAll()
         state.runDeltas.removeAll()
         let now = Timestamp.now()
+        let states = try Self.runStates(db, touched.map(\.key))
         for (execution, dataflow) in touched {
             var run = try accumulator(execution)
             let runDeltas = (byRun[execution] ?? []).sorted { $0.set.id < $1.set.id }
             for delta in runDeltas { run.merge(delta) }
             state.runs[execution] = run
             let summary = try run.json()
-            guard let row = try db.fetchOne(sql: Self.runSQL, arguments: [execution]) else { continue }
+            guard let row = states[execution] else { continue }
             let status = Self.status(tasks: row["tasks"], running: row["running"], failed: row["failed"])
             let start: String? = row["start_time"]
             let end: String? = status == "RUNNING" ? nil : row["end_time"]
@@ -76,16 +77,27 @@ struct RunSummaries {
         if state.runs.count > Self.maxCachedRuns { state.runs.removeAll() }
     }
 
-    /// The execution with its tasks' state (the index on task(df_exec, ...) serves it).
-    static let runSQL = """
-        SELECT e.tag, e.user, e.host, e.script,
+    /// The executions with their tasks' state, by execution id: one query for a job's runs,
+    /// not one per run.
+    static func runStates(_ db: any SQLDatabase, _ executions: [Int64]) throws -> [Int64: SQLRow] {
+        var states: [Int64: SQLRow] = [:]
+        try db.forEachRow(listing: executions.map(SQLValue.integer), runSQL) { row in states[row["id"]] = row }
+        return states
+    }
+
+    /// `width` executions with their tasks' state (the index on task(df_exec, ...) serves it).
+    static func runSQL(width: Int) -> String {
+        """
+        SELECT e.id, e.tag, e.user, e.host, e.script,
           coalesce(e.start_time, min(t.start_time)) AS start_time,
           coalesce(e.end_time, max(t.end_time)) AS end_time,
           count(t.id) AS tasks,
           coalesce(sum(CASE WHEN t.status IN ('RUNNING', 'READY') THEN 1 ELSE 0 END), 0) AS running,
           coalesce(sum(CASE WHEN t.status IN ('FAILED', 'FINISHED_WITH_ERROR') THEN 1 ELSE 0 END), 0) AS failed
-        FROM dataflow_execution e LEFT JOIN task t ON t.df_exec = e.id WHERE e.id = ? GROUP BY e.id
+        FROM dataflow_execution e LEFT JOIN task t ON t.df_exec = e.id
+        WHERE e.id IN (\(SQLList.placeholders(width))) GROUP BY e.id
         """
+    }
 
     /// RUNNING while any task runs (or none was sent), FAILED when one failed, else FINISHED:
     /// the same rule as the executions listing.

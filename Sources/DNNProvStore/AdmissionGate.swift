@@ -1,24 +1,27 @@
 import DNNProvModel
 
-/// Lets at most `limit` requests at a time read and decode their bodies; the others wait before
-/// reading, so their bytes stay in the socket buffers (TCP backpressure) instead of in memory.
-/// The store has one writer, so more concurrency would only hold more decoded batches in
-/// memory, not store them faster: 64 clients would otherwise push the server past 150 MB.
+/// Lets at most `limit` callers at a time run; the others wait, first come first served.
 ///
-/// At most `maxWaiting` requests wait; past that a request is refused with 429 and
-/// `Retry-After` (the clients wait and send again), unless it asks to wait anyway (the
-/// DfAnalyzer clients never read answers, so a refusal would lose their data).
-actor AdmissionGate {
+/// The server's ingestion lets requests read and decode their bodies through one: the others
+/// wait before reading, so their bytes stay in the socket buffers (TCP backpressure) instead of
+/// in memory. The store has one writer, so more concurrency would only hold more decoded
+/// batches in memory, not store them faster: 64 clients would otherwise push the server past
+/// 150 MB. The PostgreSQL readers bound their connections with one.
+///
+/// At most `maxWaiting` callers wait; past that a caller is refused with 429 (the server adds
+/// `Retry-After`; clients wait and send again), unless it asks to wait anyway (the DfAnalyzer
+/// clients never read answers, so a refusal would lose their data).
+package actor AdmissionGate {
     private let maxWaiting: Int
     private var available: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
 
-    init(limit: Int, maxWaiting: Int) {
+    package init(limit: Int, maxWaiting: Int) {
         available = limit
         self.maxWaiting = maxWaiting
     }
 
-    nonisolated func run<T>(waitIfFull: Bool = false, _ body: () async throws -> T) async throws -> T {
+    package nonisolated func run<T>(waitIfFull: Bool = false, _ body: () async throws -> T) async throws -> T {
         try await enter(waitIfFull: waitIfFull)
         do {
             let result = try await body()
