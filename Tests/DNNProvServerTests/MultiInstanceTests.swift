@@ -27,10 +27,7 @@ final class MultiInstanceTests: XCTestCase {
         for client in 0..<6 {
             DispatchQueue.global().async(group: senders) {
                 for batch in 0..<60 {
-                    let keys = (0..<20).map { "c\(client)-b\(batch)-\($0)" }
-                    let events = keys.enumerated().map { i, k in
-                        SmallFlow.event(key: k, execution: "run-\(client)", rows: [[Double(i), batch * 20 + i]])
-                    }
+                    let (keys, events) = SmallFlow.keyedBatch(client: client, batch: batch)
                     // Odd batches go to a, even ones to b; a batch a did not acknowledge is sent
                     // again to b, as a client behind a load balancer would.
                     let first = (batch % 2 == 1 && !killed.value) ? a.url : b.url

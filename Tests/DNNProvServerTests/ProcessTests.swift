@@ -67,10 +67,7 @@ final class ProcessTests: XCTestCase {
         for client in 0..<4 {
             DispatchQueue.global().async(group: senders) {
                 for b in 0..<100 {
-                    let keys = (0..<20).map { "c\(client)-b\(b)-\($0)" }
-                    let events = keys.enumerated().map { i, k in
-                        SmallFlow.event(key: k, execution: "run-\(client)", rows: [[Double(i), b * 20 + i]])
-                    }
+                    let (keys, events) = SmallFlow.keyedBatch(client: client, batch: b)
                     guard let r = try? HTTP.post(url + "/api/v1/batch", json: ["events": events]), r.status == 200 else { return }
                     acked.add(keys)
                 }

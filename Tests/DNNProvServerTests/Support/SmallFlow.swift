@@ -15,6 +15,14 @@ enum SmallFlow {
         if let key { e["key"] = key }
         return e
     }
+
+    /// Batch `batch` of a client that sends `size` keyed epoch rows at a time to run
+    /// `run-<client>`: its keys (unique across clients and batches) and its events.
+    static func keyedBatch(client: Int, batch: Int, size: Int = 20) -> (keys: [String], events: [[String: Any]]) {
+        let keys = (0..<size).map { "c\(client)-b\(batch)-\($0)" }
+        let events = keys.enumerated().map { i, k in event(key: k, execution: "run-\(client)", rows: [[Double(i), batch * size + i]]) }
+        return (keys, events)
+    }
 }
 
 import DNNProvModel

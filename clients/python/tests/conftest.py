@@ -33,6 +33,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Asks a process to end (SIGTERM), and kills it when it has not within `timeout` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     """`dnnprov serve` on a free port with its own database file.
 
@@ -84,12 +96,8 @@ class Server:
             self.proc.wait()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self.proc:
+            stop_process(self.proc)
 
     def request(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()

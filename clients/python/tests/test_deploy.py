@@ -28,7 +28,7 @@ import pytest
 
 from dnnprov.training import TrainingRun
 
-from conftest import REPO, Server, free_port
+from conftest import REPO, Server, free_port, stop_process
 
 POSTGRES_URL = os.environ.get("DNNPROV_TEST_POSTGRES_URL", "")
 REQUIRED = os.environ.get("DNNPROV_REQUIRE_POSTGRES") == "1"
@@ -142,13 +142,7 @@ def nginx(tmp_path: Path) -> Iterator[Callable[[tuple[int, int]], str]]:
 
     yield start
     for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_process(proc)
 
 
 class LiveStream:

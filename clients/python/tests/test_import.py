@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from conftest import free_port, server_bin
+from conftest import free_port, server_bin, stop_process
 from digits import close
 
 SEEDS_QUERY = "select trainingmodel_task_id, max(accuracy), min(loss) from ds_otrainingmodel group by 1"
@@ -89,11 +89,7 @@ def mlflow_server(tmp_path_factory):
             pytest.skip("mlflow server did not answer /health within 180 s")
         time.sleep(0.5)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, timeout=20)
     log.close()
 
 
